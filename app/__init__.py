@@ -1,0 +1,60 @@
+"""Points Desk: a loyalty points lookup dashboard over Capillary's loyalty API v2."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import config as settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, instance/config.py, FLASK_* env, then the test mapping."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(settings.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    settings.normalise(app.config)
+    settings.check(app.config, development=app.debug)
+    if not app.config.get("SECRET_KEY"):
+        # Only reached in development and tests (check() refuses elsewhere).
+        app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105
+
+    register_upstream(app)
+    register_blueprints(app)
+    return app
+
+
+def register_upstream(app: Flask) -> None:
+    """Point the Capillary client at the configured upstream, or at an embedded sandbox."""
+    from app.capillary.client import CapillaryClient
+
+    if app.config["CAPILLARY_BASE_URL"] is None:
+        from app.sandbox.server import start_embedded
+
+        sandbox = start_embedded(app)
+        app.extensions["sandbox"] = sandbox
+        logger.info("No CAPILLARY_BASE_URL set: using the embedded sandbox at %s", sandbox.url)
+    app.extensions["capillary"] = CapillaryClient.from_config(app.config)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the feature blueprints."""
+    from app.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
