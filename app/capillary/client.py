@@ -1,0 +1,261 @@
+"""CapillaryClient: the two upstream reads (points balance, promised-points schedule)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+
+from app.capillary import parse
+from app.capillary.auth import Auth, BasicAuth, OAuthAuth
+from app.capillary.errors import CapillaryError
+from app.capillary.models import Balance, MemberLookup, MemberRef, PromisedSchedule
+from app.capillary.transport import RawResponse, Transport
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+T = TypeVar("T")
+
+
+class CapillaryClient:
+    """Reads a member's points from Capillary's v2 API and returns typed results."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth,
+        *,
+        cluster_timezone: tzinfo = UTC,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        deadline: float = 15.0,
+        retries: int = 2,
+        max_response_bytes: int = 4 * 1024 * 1024,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+    ) -> None:
+        if not base_url.startswith(("https://", "http://")):
+            raise ValueError("base_url must be an http(s) URL")
+        if not isinstance(auth, Auth):
+            raise TypeError("auth must be a BasicAuth or OAuthAuth")
+        self.base_url = base_url.rstrip("/") + "/"
+        self.auth = auth
+        self.cluster_timezone = cluster_timezone
+        self._transport = Transport(
+            self.base_url,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            retries=retries,
+            max_response_bytes=max_response_bytes,
+            session_factory=session_factory,
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CapillaryClient:
+        """Build a client from the app's CAPILLARY_* settings."""
+        base_url = config.get("CAPILLARY_BASE_URL")
+        if not base_url:
+            raise ValueError("CAPILLARY_BASE_URL is not set")
+        mode = str(config.get("CAPILLARY_AUTH") or "basic").lower()
+        if mode == "basic":
+            auth: Auth = BasicAuth(
+                _credential(config, "CAPILLARY_USERNAME"),
+                _credential(config, "CAPILLARY_PASSWORD"),
+            )
+        elif mode == "oauth":
+            auth = OAuthAuth(
+                _credential(config, "CAPILLARY_OAUTH_KEY"),
+                _credential(config, "CAPILLARY_OAUTH_SECRET"),
+            )
+        else:
+            raise ValueError("CAPILLARY_AUTH must be 'basic' or 'oauth'")
+        zone_name = config.get("CAPILLARY_CLUSTER_TIMEZONE")
+        try:
+            zone: tzinfo = ZoneInfo(zone_name) if zone_name else UTC
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("CAPILLARY_CLUSTER_TIMEZONE is not a known IANA time zone") from exc
+        return cls(
+            base_url,
+            auth,
+            cluster_timezone=zone,
+            connect_timeout=float(config.get("CAPILLARY_CONNECT_TIMEOUT", 3.05)),
+            read_timeout=float(config.get("CAPILLARY_READ_TIMEOUT", 10.0)),
+            deadline=float(config.get("CAPILLARY_CALL_DEADLINE", 15.0)),
+            retries=int(config.get("CAPILLARY_RETRIES", 2)),
+            max_response_bytes=int(config.get("CAPILLARY_MAX_RESPONSE_BYTES", 4 * 1024 * 1024)),
+        )
+
+    def get_balance(
+        self,
+        member: MemberRef,
+        *,
+        program_id: int | None = None,
+        all_programs: bool = False,
+        entity_type: str = "CUSTOMER",
+    ) -> Balance:
+        """GET the member's points balance (one flat object; summed when all_programs)."""
+        path, label, params, secrets = _member_request(member, "points/balance")
+        params += _common_params(program_id, all_programs, entity_type)
+        body, raw = self._get(path, label, params, secrets)
+        return _scrubbed(lambda: parse.parse_balance(body, raw), secrets)
+
+    def get_schedule(
+        self,
+        member: MemberRef,
+        *,
+        program_id: int | None = None,
+        all_programs: bool = False,
+        entity_type: str = "CUSTOMER",
+        start_date: date | None = None,
+        end_date: date | None = None,
+    ) -> PromisedSchedule:
+        """GET the member's promised-points schedule (dated entries and trigger-based points)."""
+        path, label, params, secrets = _member_request(member, "promisedPointsSchedule")
+        params += _common_params(program_id, all_programs, entity_type)
+        # Order is not checked here: the upstream's own codes (1214-1217) say what is wrong.
+        for name, value in (("startDate", start_date), ("endDate", end_date)):
+            if value is not None:
+                params.append((name, _day(name, value)))
+        body, raw = self._get(path, label, params, secrets)
+        return _scrubbed(lambda: parse.parse_schedule(body, raw, self.cluster_timezone), secrets)
+
+    def close(self) -> None:
+        """Close the pooled connections of every thread."""
+        self._transport.close()
+
+    def _get(
+        self, path: str, label: str, params: list[tuple[str, str]], secrets: Sequence[str]
+    ) -> tuple[Mapping[str, Any], RawResponse]:
+        """One GET under one deadline, with a single fresh-credential retry after a 401."""
+        transport = self._transport
+        deadline_at = transport.deadline_from_now()
+
+        def post(token_path: str, body: Mapping[str, Any]) -> RawResponse:
+            return transport.send(
+                "POST", token_path, label=token_path, deadline_at=deadline_at, json_body=body
+            )
+
+        def attempt() -> tuple[Mapping[str, Any], RawResponse]:
+            headers = self.auth.headers(post)
+            raw = transport.send(
+                "GET", path, label=label, deadline_at=deadline_at, params=params, headers=headers
+            )
+            if raw.status == 401 and self.auth.invalidate(headers):
+                logger.info("%s: 401 with the cached credential; retrying once", label)
+                headers = self.auth.headers(post)
+                raw = transport.send(
+                    "GET",
+                    path,
+                    label=label,
+                    deadline_at=deadline_at,
+                    params=params,
+                    headers=headers,
+                )
+            return parse.interpret(raw), raw
+
+        return _scrubbed(attempt, secrets)
+
+    def __enter__(self) -> CapillaryClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CapillaryClient(base_url={self.base_url!r}, auth={self.auth!r})"
+
+
+def _scrubbed(work: Callable[[], T], secrets: Sequence[str]) -> T:
+    """Run work; if it raises a CapillaryError, blank any identifier value out of its text."""
+    try:
+        return work()
+    except CapillaryError as exc:
+        text = exc.message
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        if text != exc.message:
+            exc.message = text
+            exc.args = (text,)
+        raise
+
+
+def _member_request(
+    member: MemberRef, endpoint: str
+) -> tuple[str, str, list[tuple[str, str]], tuple[str, ...]]:
+    """Path, log label, leading query params and identifier values (to keep out of errors)."""
+    if isinstance(member, MemberLookup):
+        return (
+            f"v2/customers/lookup/{endpoint}",
+            f"lookup/{endpoint}",
+            _lookup_params(member),
+            tuple(ident.value for ident in member.identifiers),
+        )
+    if isinstance(member, bool) or not isinstance(member, int):
+        raise ValueError("member must be a Capillary customer id (int) or a MemberLookup")
+    if member <= 0:
+        raise ValueError("a Capillary customer id is a positive integer")
+    # int() first: only digits reach the path, whatever an int subclass's __str__ says.
+    return f"v2/customers/{int(member)}/{endpoint}", f"customers/{{id}}/{endpoint}", [], ()
+
+
+def _lookup_params(member: MemberLookup) -> list[tuple[str, str]]:
+    """source, identifierName, identifierValue (comma-joined pairs), accountId."""
+    identifiers = member.identifiers
+    if not 1 <= len(identifiers) <= 2:
+        raise ValueError("a lookup takes one identifier, or two for dual eligibility")
+    for position, ident in enumerate(identifiers, start=1):
+        # The upstream splits both lists on commas, so a comma inside would shift the pairs.
+        if not isinstance(ident.name, str) or not ident.name or "," in ident.name:
+            raise ValueError(f"identifier {position}: name must be a non-empty word")
+        if not isinstance(ident.value, str) or not ident.value.strip():
+            raise ValueError(f"identifier {position}: value is empty")
+        if "," in ident.value:
+            raise ValueError(f"identifier {position}: value must not contain a comma")
+    if not isinstance(member.source, str) or not member.source:
+        raise ValueError("lookup source must be a non-empty string")
+    params = [
+        ("source", member.source),
+        ("identifierName", ",".join(ident.name for ident in identifiers)),
+        ("identifierValue", ",".join(ident.value for ident in identifiers)),
+    ]
+    if member.account_id is not None:
+        params.append(("accountId", str(member.account_id)))
+    return params
+
+
+def _common_params(
+    program_id: int | None, all_programs: bool, entity_type: str
+) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if program_id is not None:
+        if isinstance(program_id, bool) or not isinstance(program_id, int) or program_id <= 0:
+            raise ValueError("program_id must be a positive integer or None")
+        params.append(("programId", str(int(program_id))))
+    if not isinstance(all_programs, bool):
+        raise ValueError("all_programs must be True or False")
+    if not isinstance(entity_type, str) or not entity_type:
+        raise ValueError("entity_type must be a non-empty string")
+    params.append(("fetchDataForAllPrograms", "true" if all_programs else "false"))
+    params.append(("entityType", entity_type))
+    return params
+
+
+def _day(name: str, value: date) -> str:
+    # A datetime is a date too, but its isoformat() would carry a time the API rejects (1216).
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"{name} must be a datetime.date")
+    return value.isoformat()
+
+
+def _credential(config: Mapping[str, Any], key: str) -> str:
+    value = config.get(key)
+    if value is None or value == "":
+        # config.check() already refuses this outside development and tests.
+        logger.warning("%s is not set; upstream calls will be refused", key)
+        return ""
+    return str(value)

@@ -1,0 +1,350 @@
+"""HTTP plumbing for the upstream: pooled per-thread sessions, retries, timeouts and a deadline.
+
+This is the only module that touches requests/urllib3. It returns the raw status, body and
+request id of one call and turns every transport failure into a typed CapillaryError whose
+text never repeats the library's own message (that message carries the full URL, query string
+included, and so the member's identifier).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from http.cookiejar import CookiePolicy
+from typing import Any, Self
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util.retry import Retry
+
+from app.capillary.errors import (
+    CapillaryError,
+    MalformedResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+# Statuses worth another attempt: the docs say retry 461 (search busy), 521 (another action
+# running for the member) and 503 (authorization status unavailable); 502/504 are gateway
+# blips. 500 is not retried: the docs call it "failed", and repeating it only adds load.
+RETRY_STATUSES = frozenset({461, 502, 503, 504, 521})
+# Small, capped backoff: a dashboard user is waiting; the call deadline bounds the total.
+BACKOFF_FACTOR = 0.1
+BACKOFF_MAX = 0.5
+# Read the body in modest pieces so the deadline and the size cap are checked often.
+CHUNK_BYTES = 16 * 1024
+REQUEST_ID_HEADER = "X-Cap-Requestid"
+BASE_HEADERS = {
+    "Accept": "application/json",
+    "Content-Type": "application/json",
+    "User-Agent": "points-desk/0.1",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """One upstream answer as received: status, decoded body bytes and the request id."""
+
+    status: int
+    body: bytes
+    request_id: str | None
+    label: str
+
+
+class BlockAllCookies(CookiePolicy):
+    """Keep no cookies: the API is stateless, and a stored cookie could leak between calls."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+class DeadlineRetry(Retry):
+    """A urllib3 Retry that also counts as exhausted once the call's deadline has passed."""
+
+    def __init__(self, *args: Any, deadline_at: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline_at = deadline_at
+
+    def new(self, **kw: Any) -> Self:
+        kw.setdefault("deadline_at", self.deadline_at)
+        return super().new(**kw)
+
+    def is_exhausted(self) -> bool:
+        if self.deadline_at is not None and time.monotonic() >= self.deadline_at:
+            return True
+        return super().is_exhausted()
+
+
+def build_retry(retries: int, deadline_at: float | None = None) -> DeadlineRetry:
+    """The retry policy: GET only, connection/read errors and the retryable statuses."""
+    return DeadlineRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        redirect=0,
+        raise_on_redirect=False,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=BACKOFF_MAX,
+        # A "Retry-After: 3600" must never park a staff member's request for an hour.
+        respect_retry_after_header=False,
+        # Hand back the last retryable response so its errors[] code reaches the caller.
+        raise_on_status=False,
+        deadline_at=deadline_at,
+    )
+
+
+class Transport:
+    """Sends requests to one base URL; thread-safe by giving each thread its own Session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        deadline: float,
+        retries: int,
+        max_response_bytes: int,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+    ) -> None:
+        self.base_url = base_url
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.retries = retries
+        self.max_response_bytes = max_response_bytes
+        self._session_factory = session_factory
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        # Every session made, with its thread, so close() and dead threads can release sockets.
+        self._sessions: list[tuple[weakref.ref[threading.Thread], requests.Session]] = []
+
+    def deadline_from_now(self) -> float:
+        """The monotonic time by which a call starting now must have finished."""
+        return time.monotonic() + self.deadline
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        label: str,
+        deadline_at: float,
+        params: Sequence[tuple[str, str]] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> RawResponse:
+        """Make one call (with the retries urllib3 does inside it) and read the whole body."""
+        started = time.monotonic()
+        remaining = deadline_at - started
+        if remaining <= 0:
+            raise UpstreamTimeout(f"{label}: call deadline passed before sending")
+        session, adapter = self._session()
+        # Per call, because the retry policy carries this call's deadline. Safe: the adapter
+        # belongs to this thread's session alone.
+        adapter.max_retries = build_retry(self.retries, deadline_at)
+        # (connect, read): connect a little over 3 s (the TCP SYN retransmit window), read
+        # generous for a "light" API; both capped by what is left of the call deadline.
+        timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
+        try:
+            response = session.request(
+                method,
+                self.base_url + path,
+                params=list(params or ()),
+                json=json_body,
+                headers={**BASE_HEADERS, **(headers or {})},
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise _transport_error(exc, label) from exc
+        try:
+            request_id = response.headers.get(REQUEST_ID_HEADER)
+            body = self._read_body(response, label, deadline_at, request_id)
+        finally:
+            response.close()
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.debug(
+            "%s %s -> %s in %.0f ms (request id %s)",
+            method,
+            label,
+            response.status_code,
+            elapsed_ms,
+            request_id,
+        )
+        return RawResponse(response.status_code, body, request_id, label)
+
+    def close(self) -> None:
+        """Close every session this transport opened, in whichever thread."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for _, session in sessions:
+            session.close()
+
+    def _session(self) -> tuple[requests.Session, HTTPAdapter]:
+        local = self._local
+        pair = getattr(local, "pair", None)
+        if pair is None:
+            pair = self._new_session()
+            local.pair = pair
+        return pair
+
+    def _new_session(self) -> tuple[requests.Session, HTTPAdapter]:
+        session = self._session_factory()
+        session.cookies.set_policy(BlockAllCookies())
+        adapter = HTTPAdapter(max_retries=build_retry(self.retries))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        with self._lock:
+            # A server that spawns a thread per request would otherwise leave one session
+            # (and its sockets) behind per request: close those of threads that have ended.
+            alive, dead = [], []
+            for entry in self._sessions:
+                thread = entry[0]()
+                (alive if thread is not None and thread.is_alive() else dead).append(entry)
+            alive.append((weakref.ref(threading.current_thread()), session))
+            self._sessions = alive
+        for _, old in dead:
+            old.close()
+        return session, adapter
+
+    def _read_body(
+        self,
+        response: requests.Response,
+        label: str,
+        deadline_at: float,
+        request_id: str | None,
+    ) -> bytes:
+        """Read the body in chunks, enforcing the call deadline and the decoded-size cap."""
+        status = response.status_code
+        declared = response.headers.get("Content-Length", "")
+        encoded = response.headers.get("Content-Encoding", "identity").lower()
+        if declared.isdigit() and encoded == "identity":
+            if int(declared) > self.max_response_bytes:
+                raise MalformedResponse(
+                    f"{label}: response of {declared} bytes exceeds the "
+                    f"{self.max_response_bytes}-byte limit",
+                    status=status,
+                    request_id=request_id,
+                )
+        raw = response.raw
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                remaining = deadline_at - time.monotonic()
+                if remaining <= 0:
+                    raise UpstreamTimeout(
+                        f"{label}: call deadline passed while reading the response",
+                        status=status,
+                        request_id=request_id,
+                    )
+                _cap_socket_timeout(raw, min(self.read_timeout, remaining))
+                # read1 returns what has arrived (at most CHUNK_BYTES once decoded), so a
+                # slow drip cannot hold one read open past the deadline and a gzip bomb is
+                # inflated only a chunk at a time.
+                chunk = raw.read1(CHUNK_BYTES, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise MalformedResponse(
+                        f"{label}: response exceeds the {self.max_response_bytes}-byte limit",
+                        status=status,
+                        request_id=request_id,
+                    )
+                parts.append(chunk)
+        except (ReadTimeoutError, Urllib3Timeout) as exc:
+            raise UpstreamTimeout(
+                f"{label}: read timed out", status=status, request_id=request_id
+            ) from exc
+        except DecodeError as exc:
+            raise MalformedResponse(
+                f"{label}: response content-encoding could not be decoded",
+                status=status,
+                request_id=request_id,
+            ) from exc
+        except ProtocolError as exc:
+            # The connection ended before the declared length or mid-chunk: the body we have
+            # is truncated, so it cannot be read as the documented JSON.
+            raise MalformedResponse(
+                f"{label}: response truncated (connection closed early)",
+                status=status,
+                request_id=request_id,
+            ) from exc
+        except (Urllib3Error, OSError) as exc:
+            raise UpstreamUnavailable(
+                f"{label}: connection failed while reading the response",
+                status=status,
+                request_id=request_id,
+            ) from exc
+        return b"".join(parts)
+
+
+def _cap_socket_timeout(raw: Any, seconds: float) -> None:
+    """Shorten the socket's read timeout to what is left of the deadline, if reachable."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(seconds, 0.001))
+        except OSError:
+            pass  # the socket is closing; the next read reports it
+
+
+def _transport_error(exc: requests.RequestException, label: str) -> CapillaryError:
+    """Map a requests failure to a typed error; never reuse its text (it holds the URL)."""
+    reason: BaseException | None = exc
+    # requests wraps urllib3's MaxRetryError, which names the last underlying failure.
+    if exc.args and isinstance(exc.args[0], MaxRetryError):
+        reason = exc.args[0].reason
+    elif exc.args and isinstance(exc.args[0], BaseException):
+        reason = exc.args[0]
+    if isinstance(reason, NameResolutionError):
+        return UpstreamUnavailable(f"{label}: upstream host name could not be resolved")
+    if isinstance(reason, NewConnectionError):
+        return UpstreamUnavailable(f"{label}: connection refused or unreachable")
+    if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError):
+        return UpstreamTimeout(f"{label}: connect timed out")
+    if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
+        return UpstreamTimeout(f"{label}: read timed out")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return UpstreamUnavailable(f"{label}: TLS handshake failed")
+    if isinstance(reason, ProtocolError) or isinstance(exc, requests.ConnectionError):
+        return UpstreamUnavailable(f"{label}: connection reset or closed by the upstream")
+    return UpstreamUnavailable(f"{label}: request failed ({type(exc).__name__})")
