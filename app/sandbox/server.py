@@ -9,13 +9,12 @@ from types import EllipsisType
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from app.sandbox.data import DEFAULT_PROGRAM, DEMO_PROGRAMS
+from app.sandbox.data import CLUSTER_TIMEZONE, DEFAULT_PROGRAM, DEMO_PROGRAMS
 from app.sandbox.state import LoggedRequest, SandboxState, Settings
 from app.sandbox.webapp import create_sandbox_app
 
 logger = logging.getLogger(__name__)
 
-CLUSTER_TIMEZONE = "Asia/Kolkata"
 # How long stop() waits for the serving thread before giving up on it (it is a daemon).
 STOP_JOIN_SECONDS = 5.0
 
