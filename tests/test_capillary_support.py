@@ -90,9 +90,12 @@ def closed_port() -> int:
 
 
 class RawServer:
-    """A loopback TCP server that hands each connection to handler(conn) in its own thread."""
+    """A loopback TCP server running handler(conn, stopped) per connection, each in a thread.
 
-    def __init__(self, handler: Callable[[socket.socket], None]) -> None:
+    Handlers that stall should wait on the stopped event, so the test ends promptly.
+    """
+
+    def __init__(self, handler: Callable[[socket.socket, threading.Event], None]) -> None:
         self.handler = handler
         self.connections = 0
         self.stopped = threading.Event()
@@ -122,7 +125,7 @@ class RawServer:
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             try:
-                self.handler(conn)
+                self.handler(conn, self.stopped)
             except OSError:
                 pass  # the client hung up, which is what several tests provoke
 

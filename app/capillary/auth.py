@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from app.capillary.errors import AccessDenied, CapillaryError, MalformedResponse
+from app.capillary.errors import (
+    AccessDenied,
+    CapillaryError,
+    MalformedResponse,
+    UpstreamUnavailable,
+)
 from app.capillary.models import UpstreamMessage
 from app.capillary.parse import decode_json, parse_warnings
 from app.capillary.transport import RawResponse
@@ -128,7 +133,7 @@ class OAuthAuth(Auth):
 
 
 def _read_token(raw: RawResponse) -> tuple[str, float]:
-    """The accessToken and ttlSeconds of a token answer; anything else is AccessDenied."""
+    """The accessToken and ttlSeconds of a token answer; anything else is refused."""
     code: int | None = None
     try:
         body = decode_json(raw)
@@ -156,7 +161,9 @@ def _read_token(raw: RawResponse) -> tuple[str, float]:
 
 def _denied(raw: RawResponse, code: int | None) -> CapillaryError:
     detail = f"HTTP {raw.status}" + (f", code {code}" if code is not None else "")
-    return AccessDenied(
+    # A 5xx is the token service being down, not our key being refused: say "unavailable".
+    cls = UpstreamUnavailable if raw.status >= 500 else AccessDenied
+    return cls(
         f"Failed to generate OAuth token ({detail})",
         code=code,
         status=raw.status,

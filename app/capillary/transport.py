@@ -291,8 +291,10 @@ class Transport:
                     )
                 parts.append(chunk)
         except (ReadTimeoutError, Urllib3Timeout) as exc:
+            # The socket timeout is capped by the deadline, so say which one ran out.
+            out = "call deadline passed" if time.monotonic() >= deadline_at - 0.01 else "timed out"
             raise UpstreamTimeout(
-                f"{label}: read timed out", status=status, request_id=request_id
+                f"{label}: {out} while reading the response", status=status, request_id=request_id
             ) from exc
         except DecodeError as exc:
             raise MalformedResponse(
