@@ -1,4 +1,4 @@
-"""Pages that belong to no feature: the landing page and the health check."""
+"""Pages that belong to no feature: the health check."""
 
 from flask import Blueprint
 

@@ -1,14 +1,6 @@
-"""Landing page and liveness check."""
-
-from flask import render_template
+"""Pages that belong to no feature: the liveness check."""
 
 from app.main import bp
-
-
-@bp.get("/")
-def index() -> str:
-    """The landing page."""
-    return render_template("main/index.html")
 
 
 @bp.get("/healthz")

@@ -1,0 +1,117 @@
+"""What a lookup asks for besides the member: the program scope and the date range.
+
+These travel in the member page's deep link, so they are parsed strictly from query strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+ALL = "all"
+DEFAULT = "default"
+
+
+def latest_end_date(today: date) -> date:
+    """The upstream refuses end dates more than 100 years ahead (1217)."""
+    try:
+        return today.replace(year=today.year + 100)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 100, day=28)
+
+
+class InvalidParameters(ValueError):
+    """A deep link's query string names an unknown program or an impossible date range."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupParams:
+    """The program scope and the optional date range.
+
+    program is a program id, ALL, or DEFAULT (only when no default program is configured:
+    then programId is omitted and the upstream uses the org's default).
+    """
+
+    program: int | str = DEFAULT
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @property
+    def program_id(self) -> int | None:
+        """The programId to send, or None for all/default."""
+        return self.program if isinstance(self.program, int) else None
+
+    @property
+    def all_programs(self) -> bool:
+        """Whether fetchDataForAllPrograms is true."""
+        return self.program == ALL
+
+    @property
+    def scope_label(self) -> str:
+        """The scope as written in the audit trail and the cache key."""
+        return str(self.program)
+
+    def to_query(self) -> dict[str, str]:
+        """Query arguments for the deep link; defaults are left out."""
+        query: dict[str, str] = {}
+        if self.program != DEFAULT:
+            query["program"] = str(self.program)
+        if self.start_date:
+            query["from"] = self.start_date.isoformat()
+        if self.end_date:
+            query["to"] = self.end_date.isoformat()
+        return query
+
+    @classmethod
+    def from_form_value(
+        cls, program: str, start: date | None, end: date | None, default_program: int | None
+    ) -> LookupParams:
+        """Build from the form's program choice (already validated against its choices)."""
+        chosen: int | str = program if program in (ALL, DEFAULT) else int(program)
+        return cls(_resolve_default(chosen, default_program), start, end)
+
+    @classmethod
+    def from_query(
+        cls,
+        args: Mapping[str, str],
+        programs: Mapping[int, str],
+        default_program: int | None,
+        today: date,
+    ) -> LookupParams:
+        """Parse a deep link's query string, or raise InvalidParameters saying what is wrong."""
+        raw_program = args.get("program", DEFAULT)
+        if raw_program in (ALL, DEFAULT):
+            program: int | str = raw_program
+        else:
+            if not (raw_program.isascii() and raw_program.isdigit()):
+                raise InvalidParameters("The program in this link is not a program id.")
+            program = int(raw_program)
+            if program not in programs:
+                raise InvalidParameters("The program in this link is not one Points Desk knows.")
+        start = _parse_date(args.get("from"), "start")
+        end = _parse_date(args.get("to"), "end")
+        if start and end and start > end:
+            raise InvalidParameters("The start date in this link is after its end date.")
+        if end and end > latest_end_date(today):
+            raise InvalidParameters("The end date in this link is more than 100 years ahead.")
+        return cls(_resolve_default(program, default_program), start, end)
+
+
+def _resolve_default(program: int | str, default_program: int | None) -> int | str:
+    # A configured default program is named explicitly upstream; DEFAULT (omit programId,
+    # the upstream picks) remains only when the configuration names none.
+    if program == DEFAULT and default_program is not None:
+        return default_program
+    return program
+
+
+def _parse_date(raw: str | None, which: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidParameters(f"The {which} date in this link is not a YYYY-MM-DD date.") from exc

@@ -1,0 +1,262 @@
+"""The lookup service: plans the upstream calls for one member page and runs them in one round.
+
+A page needs the balance for the chosen scope, one balance per configured program (the
+all-programs balance is a single sum) and the promised-points schedule. All go out at once on
+a shared, bounded pool; each outcome is cached by member id so that the page a lookup redirects
+to, a reload, or a colleague's deep link costs no second round.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app
+
+from app.capillary import (
+    Balance,
+    CapillaryClient,
+    CapillaryError,
+    MemberRef,
+    PromisedSchedule,
+    UpstreamTimeout,
+)
+from app.lookup.cache import MemoryCache, OutcomeCache
+from app.lookup.scope import LookupParams
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """One upstream call's result: a value or the error that took its place."""
+
+    value: T | None
+    error: CapillaryError | None
+    fetched_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded."""
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One upstream call of a page, independent of how the member is named."""
+
+    kind: str  # "balance" or "schedule"
+    program_id: int | None = None
+    all_programs: bool = False
+    start: str | None = None
+    end: str | None = None
+
+    def cache_key(self, member_id: int) -> str:
+        """Key by member id and call parameters; never by an identifier."""
+        return (
+            f"{self.kind}:{member_id}:{self.program_id}:{int(self.all_programs)}"
+            f":{self.start or ''}:{self.end or ''}"
+        )
+
+    def run(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
+        """Make this call upstream."""
+        if self.kind == "balance":
+            return client.get_balance(
+                member, program_id=self.program_id, all_programs=self.all_programs
+            )
+        return client.get_schedule(
+            member,
+            program_id=self.program_id,
+            all_programs=self.all_programs,
+            start_date=params.start_date,
+            end_date=params.end_date,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The calls a page needs; the scope's balance may be one of the per-program calls."""
+
+    scope_balance: Call
+    program_balances: dict[int, Call]
+    schedule: Call
+
+    @property
+    def calls(self) -> list[Call]:
+        """Each distinct call once."""
+        unique: dict[Call, None] = {self.scope_balance: None}
+        unique.update(dict.fromkeys(self.program_balances.values()))
+        unique[self.schedule] = None
+        return list(unique)
+
+
+def plan_calls(params: LookupParams, programs: Mapping[int, str]) -> Plan:
+    """Decide the calls for a page: scope balance, one balance per program, the schedule."""
+    per_program = {pid: Call("balance", program_id=pid) for pid in programs}
+    scope = per_program.get(params.program_id) if params.program_id is not None else None
+    if scope is None:
+        scope = Call("balance", program_id=params.program_id, all_programs=params.all_programs)
+    schedule = Call(
+        "schedule",
+        program_id=params.program_id,
+        all_programs=params.all_programs,
+        start=params.start_date.isoformat() if params.start_date else None,
+        end=params.end_date.isoformat() if params.end_date else None,
+    )
+    return Plan(scope, per_program, schedule)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    """Everything fetched for one member page."""
+
+    member_id: int | None
+    params: LookupParams
+    scope_balance: Outcome[Balance]
+    program_balances: dict[int, Outcome[Balance]]
+    schedule: Outcome[PromisedSchedule]
+    upstream_calls: int = 0
+    upstream_ms: int = 0
+    errors: tuple[CapillaryError, ...] = field(default=())
+
+    @property
+    def found(self) -> bool:
+        """Whether any call named a member."""
+        return self.member_id is not None
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether no call succeeded."""
+        outcomes = [self.scope_balance, self.schedule, *self.program_balances.values()]
+        return not any(outcome.ok for outcome in outcomes)
+
+    @property
+    def fetched_at(self) -> datetime:
+        """When the oldest figure on the page was fetched."""
+        outcomes = [self.scope_balance, self.schedule, *self.program_balances.values()]
+        return min(outcome.fetched_at for outcome in outcomes)
+
+
+class LookupService:
+    """Runs a page's calls concurrently on a shared pool, with caching and a page deadline."""
+
+    def __init__(
+        self,
+        client: CapillaryClient,
+        cache: OutcomeCache,
+        pool: ThreadPoolExecutor,
+        programs: Mapping[int, str],
+        *,
+        deadline: float,
+        cache_seconds: float,
+        error_cache_seconds: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.pool = pool
+        self.programs = dict(programs)
+        self.deadline = deadline
+        self.cache_seconds = cache_seconds
+        self.error_cache_seconds = error_cache_seconds
+        self.clock = clock
+
+    def fetch(
+        self, member: MemberRef, params: LookupParams, *, refresh: bool = False
+    ) -> MemberData:
+        """Fetch everything for a page; by id the cache is used unless refresh is set."""
+        plan = plan_calls(params, self.programs)
+        outcomes: dict[Call, Outcome[Any]] = {}
+        if isinstance(member, int) and not refresh:
+            for call in plan.calls:
+                cached = self.cache.get(call.cache_key(member))
+                if cached is not None:
+                    outcomes[call] = cached
+        missing = [call for call in plan.calls if call not in outcomes]
+        started = time.monotonic()
+        outcomes.update(self._run(member, params, missing))
+        elapsed_ms = round((time.monotonic() - started) * 1000) if missing else 0
+
+        member_id = member if isinstance(member, int) else _entity_id(outcomes.values())
+        if member_id is not None:
+            for call in missing:
+                self._remember(call.cache_key(member_id), outcomes[call])
+        logger.info(
+            "lookup fetched: %d calls upstream, %d from cache, %d ms",
+            len(missing),
+            len(plan.calls) - len(missing),
+            elapsed_ms,
+        )
+        errors = tuple(o.error for o in outcomes.values() if o.error is not None)
+        return MemberData(
+            member_id=member_id,
+            params=params,
+            scope_balance=outcomes[plan.scope_balance],
+            program_balances={pid: outcomes[c] for pid, c in plan.program_balances.items()},
+            schedule=outcomes[plan.schedule],
+            upstream_calls=len(missing),
+            upstream_ms=elapsed_ms,
+            errors=errors,
+        )
+
+    def _run(
+        self, member: MemberRef, params: LookupParams, calls: list[Call]
+    ) -> dict[Call, Outcome[Any]]:
+        if not calls:
+            return {}
+        futures: dict[Future[Any], Call] = {
+            self.pool.submit(call.run, self.client, member, params): call for call in calls
+        }
+        done, not_done = wait(futures, timeout=self.deadline)
+        results: dict[Call, Outcome[Any]] = {}
+        for future in done:
+            call = futures[future]
+            try:
+                results[call] = Outcome(future.result(), None, self.clock())
+            except CapillaryError as exc:
+                results[call] = Outcome(None, exc, self.clock())
+        for future in not_done:
+            # Past the page deadline: render without it. The call runs on and is discarded.
+            future.cancel()
+            results[futures[future]] = Outcome(
+                None, UpstreamTimeout("page deadline passed"), self.clock()
+            )
+        return results
+
+    def _remember(self, key: str, outcome: Outcome[Any]) -> None:
+        ttl = self.cache_seconds if outcome.ok else self.error_cache_seconds
+        self.cache.set(key, outcome, ttl)
+
+
+def _entity_id(outcomes: Any) -> int | None:
+    for outcome in outcomes:
+        if outcome.value is not None:
+            return outcome.value.entity_id
+    return None
+
+
+def get_service() -> LookupService:
+    """The app's lookup service."""
+    return current_app.extensions["lookup"]
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's lookup service: one bounded pool and one cache for all requests."""
+    config = app.config
+    pool = ThreadPoolExecutor(max_workers=config["LOOKUP_POOL_SIZE"], thread_name_prefix="upstream")
+    app.extensions["lookup"] = LookupService(
+        app.extensions["capillary"],
+        MemoryCache(),
+        pool,
+        config["CAPILLARY_PROGRAMS"],
+        deadline=config["LOOKUP_DEADLINE"],
+        cache_seconds=config["LOOKUP_CACHE_SECONDS"],
+        error_cache_seconds=config["LOOKUP_ERROR_CACHE_SECONDS"],
+    )
