@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import socket
 import struct
 import threading
@@ -26,6 +27,7 @@ from app.capillary import (
     Identifier,
     MalformedResponse,
     MemberLookup,
+    MemberNotFound,
     UpstreamApiError,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -360,3 +362,38 @@ def test_close_releases_sessions_and_the_client_still_works_after(httpserver):
 
     client.get_balance(1)
     client.close()
+
+
+def test_logs_never_carry_the_identifier_or_query(httpserver, client, caplog):
+    body = {"errors": [{"code": 8015, "message": "not found"}]}
+    httpserver.expect_request("/v2/customers/lookup/points/balance").respond_with_json(
+        body, status=503
+    )
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(MemberNotFound):
+        client.get_balance(LOOKUP)
+
+    ours = [r for r in caplog.records if r.name.startswith(("app.capillary", "urllib3"))]
+    assert any(r.name == "app.capillary.transport" for r in ours)
+    assert any(r.name.startswith("urllib3") for r in ours)
+    for record in ours:
+        text = record.getMessage()
+        assert "secret.member" not in text
+        assert "identifierValue" not in text
+        assert PASSWORD not in text
+
+
+def test_sessions_of_finished_threads_are_closed(httpserver, client):
+    httpserver.expect_request(PATH).respond_with_data(
+        to_json(BALANCE), content_type="application/json"
+    )
+    made = []
+    for _ in range(3):
+        thread = threading.Thread(target=lambda: made.append(client.get_balance(1)))
+        thread.start()
+        thread.join()
+
+    assert len(made) == 3
+    # Each new thread's session swept the ended threads' ones.
+    assert len(client._transport._sessions) == 1

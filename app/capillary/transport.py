@@ -58,6 +58,28 @@ BASE_HEADERS = {
 }
 
 
+class RedactQueryStrings(logging.Filter):
+    """Cut query strings out of urllib3's own DEBUG lines, which print the request URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] + "?[query redacted]"
+                if isinstance(arg, str) and "?" in arg
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _guard_library_logs() -> None:
+    """Install the redacting filter once on the urllib3 loggers that print URLs."""
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        library_logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactQueryStrings) for f in library_logger.filters):
+            library_logger.addFilter(RedactQueryStrings())
+
+
 @dataclass(frozen=True, slots=True)
 class RawResponse:
     """One upstream answer as received: status, decoded body bytes and the request id."""
@@ -148,6 +170,7 @@ class Transport:
         self.retries = retries
         self.max_response_bytes = max_response_bytes
         self._session_factory = session_factory
+        _guard_library_logs()
         self._local = threading.local()
         self._lock = threading.Lock()
         # Every session made, with its thread, so close() and dead threads can release sockets.
