@@ -92,7 +92,6 @@ class OAuthAuth(Auth):
         self._clock = clock
         self._lock = threading.Lock()
         self._token: _Token | None = None
-        self.fetch_count = 0
 
     def headers(self, post: TokenPoster) -> dict[str, str]:
         """The token header, fetching a token first when none is cached or it is nearly out."""
@@ -119,7 +118,6 @@ class OAuthAuth(Auth):
 
     def _fetch(self, post: TokenPoster) -> _Token:
         started = self._clock()
-        self.fetch_count += 1
         # Transport failures (unreachable, timeout) propagate as they are: they are not an
         # access problem, and staff should read "unavailable", not "denied".
         raw = post(TOKEN_PATH, {"key": self.key, "secret": self._secret})
