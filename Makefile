@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 ## Run the dashboard on http://127.0.0.1:5000 (against the embedded sandbox unless
 ## FLASK_CAPILLARY_BASE_URL is set).
 run: $(STAMP)
+	$(BIN)/flask --app app --debug db upgrade
 	$(BIN)/flask --app app run --debug
 
 ## Set up and run the whole test suite.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -41,8 +42,42 @@ class Defaults:
     SANDBOX_HOST = "127.0.0.1"
     SANDBOX_PORT = 0  # 0: any free port
 
+    # Database. None: a SQLite file in the instance folder; postgresql://... in production.
+    DATABASE_URL: str | None = None
+    # hide_parameters: errors and logs must not carry member ids from statement parameters.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
 
-REQUIRED_OUTSIDE_DEVELOPMENT = ("SECRET_KEY",)
+    # Staff access. "local": accounts in the database (flask users ...); "proxy": the user
+    # name and groups come from headers set by an SSO reverse proxy at a trusted address.
+    AUTH_MODE = "local"
+    AUTH_PROXY_USER_HEADER = "X-Forwarded-User"
+    AUTH_PROXY_GROUPS_HEADER = "X-Forwarded-Groups"
+    AUTH_PROXY_TRUSTED: list[str] = []  # proxy addresses or networks, e.g. ["10.0.0.5"]
+    AUTH_PROXY_ADMIN_GROUP: str | None = None  # members of this group are admins
+    AUTH_PROXY_AGENT_GROUP: str | None = None  # None: anyone the proxy signed in is an agent
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a werkzeug.security method name)
+    SESSION_IDLE_MINUTES = 30
+    # Failed sign-ins per account, and per address (higher: a whole office may share one
+    # address behind NAT), within the window; past the limit sign-in is refused until the
+    # failures age out of the window.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: True outside development and tests
+
+    # Audit trail. Key for the HMAC of member identifiers; required outside development.
+    AUDIT_HASH_KEY: str | None = None
+    AUDIT_PAGE_SIZE = 50
+    AUDIT_EXPORT_MAX_ROWS = 50_000
+
+    # Rate limits (Flask-Limiter). "redis://host:6379/0" to share counts between servers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOOKUP_RATE_LIMIT = "30 per minute"
+
+
+REQUIRED_OUTSIDE_DEVELOPMENT = ("SECRET_KEY", "AUDIT_HASH_KEY")
 
 
 class ConfigError(RuntimeError):
@@ -91,6 +126,57 @@ def normalise(config: MutableMapping[str, Any]) -> None:
 
     base_url = config.get("CAPILLARY_BASE_URL")
     config["CAPILLARY_BASE_URL"] = base_url.rstrip("/") + "/" if base_url else None
+
+    normalise_staff_access(config)
+
+
+def normalise_staff_access(config: MutableMapping[str, Any]) -> None:
+    """Coerce the database, sign-in and audit settings."""
+    url = config.get("DATABASE_URL") or None
+    config["DATABASE_URL"] = sqlalchemy_url(url) if url else None
+
+    mode = str(config.get("AUTH_MODE") or "local").lower()
+    if mode not in ("local", "proxy"):
+        raise ConfigError("AUTH_MODE must be 'local' or 'proxy'")
+    config["AUTH_MODE"] = mode
+
+    trusted = config.get("AUTH_PROXY_TRUSTED") or []
+    if isinstance(trusted, str):
+        # From the environment: a JSON list, or addresses separated by commas.
+        try:
+            trusted = json.loads(trusted)
+        except ValueError:
+            trusted = trusted.split(",")
+    if isinstance(trusted, str) or not isinstance(trusted, list | tuple):
+        raise ConfigError("AUTH_PROXY_TRUSTED must be a list of proxy addresses")
+    try:
+        config["AUTH_PROXY_TRUSTED"] = [
+            ipaddress.ip_network(str(entry).strip(), strict=False)
+            for entry in trusted
+            if str(entry).strip()
+        ]
+    except ValueError as exc:
+        raise ConfigError(f"AUTH_PROXY_TRUSTED has an entry that is not an address: {exc}") from exc
+    if mode == "proxy" and not config["AUTH_PROXY_TRUSTED"]:
+        raise ConfigError("AUTH_MODE is 'proxy' but AUTH_PROXY_TRUSTED names no proxy address")
+
+    for key in (
+        "SESSION_IDLE_MINUTES",
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "LOGIN_FAILURE_WINDOW_MINUTES",
+        "AUDIT_PAGE_SIZE",
+        "AUDIT_EXPORT_MAX_ROWS",
+    ):
+        config[key] = int(config[key])
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg (v3) driver SQLAlchemy should use."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def check(config: Mapping[str, Any], *, development: bool) -> None:

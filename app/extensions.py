@@ -1,0 +1,48 @@
+"""Flask extension instances, created once here and bound to an app in create_app()."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_limiter import Limiter
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic migrations can alter or drop them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every model; carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def rate_limit_key() -> str:
+    """Rate-limit per signed-in staff member; fall back to the client address."""
+    if current_user and current_user.is_authenticated:
+        return f"staff:{current_user.username}"
+    return f"addr:{request.remote_addr or 'unknown'}"
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to carry on."
+login_manager.login_message_category = "info"
+# Drop the session if it turns up from a different address or browser.
+login_manager.session_protection = "strong"
+csrf = CSRFProtect()
+# Storage comes from RATELIMIT_STORAGE_URI ("memory://" by default, "redis://..." to share
+# counts between app servers).
+limiter = Limiter(key_func=rate_limit_key)
