@@ -35,9 +35,40 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Only reached in development and tests (check() refuses elsewhere).
         app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105
 
+    register_extensions(app)
+    register_security_headers(app)
     register_upstream(app)
     register_blueprints(app)
+    register_errorhandlers(app)
+    register_dev_account(app)
     return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension instances from app/extensions.py to this app."""
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'points-desk.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("AUDIT_HASH_KEY"):
+        # Only reached in development and tests (check() refuses elsewhere).
+        app.config["AUDIT_HASH_KEY"] = app.config["SECRET_KEY"]
+
+    db.init_app(app)
+    # Batch mode: SQLite can only ALTER a table by copying it.
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP and friends on every response."""
+    from app.security import register_security_headers as register
+
+    register(app)
 
 
 def register_upstream(app: Flask) -> None:
@@ -55,6 +86,24 @@ def register_upstream(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the feature blueprints."""
+    from app import audit, auth
     from app.main import bp as main_bp
 
     app.register_blueprint(main_bp)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(audit.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages; never a stack trace."""
+    from app.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_dev_account(app: Flask) -> None:
+    """Development only: a first account so a fresh `make run` can be signed into."""
+    from app.auth import devaccount
+
+    devaccount.register(app)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
+import flask_migrate
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
 
 from app import create_app
+from app.auth.models import StaffUser
+from app.extensions import db
 from app.sandbox.server import SandboxServer, start_sandbox
 
 
@@ -33,18 +40,100 @@ def sandbox_config(server: SandboxServer) -> dict[str, object]:
         "CAPILLARY_PROGRAMS": {2199: "Gold Club", 1933: "Partner Rewards", 890: "Fuel Rewards"},
         "CAPILLARY_DEFAULT_PROGRAM": 2199,
         "CAPILLARY_CLUSTER_TIMEZONE": "Asia/Kolkata",
+        # An in-memory database unless a fixture gives a file (the `app` fixture does), so
+        # an app built straight from this never touches instance/.
+        "DATABASE_URL": "sqlite://",
+        # Cheap hashing: tests create and sign in users constantly.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
 
 
-@pytest.fixture
-def app(sandbox: SandboxServer):
-    """An app configured for tests, talking to the session sandbox."""
-    return create_app(sandbox_config(sandbox))
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105
+AGENT = "agent.alice"
+ADMIN = "admin.bob"
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxServer) -> Path:
+    """A SQLite file whose schema was made by running the real migrations, once."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.sqlite3"
+    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return path
+
+
+def add_staff(username: str, role: str = "agent", password: str = TEST_PASSWORD) -> StaffUser:
+    """Create a staff account (inside an app context)."""
+    from flask import current_app
+
+    user = StaffUser(username=username, role=role, active=True, session_version=0)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def sign_in(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> FlaskClient:
+    """Sign the client in through the real login form."""
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, f"sign-in as {username} failed"
+    return client
 
 
 @pytest.fixture
-def client(app):
-    """Flask test client."""
+def app(sandbox: SandboxServer, migrated_db: Path, tmp_path: Path) -> Iterator[Flask]:
+    """An app talking to the session sandbox, with its own database holding one agent
+    (AGENT) and one admin (ADMIN)."""
+    db_path = tmp_path / "points-desk.sqlite3"
+    shutil.copyfile(migrated_db, db_path)
+    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}"})
+    with app.app_context():
+        add_staff(AGENT, "agent")
+        add_staff(ADMIN, "admin")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(sandbox: SandboxServer, migrated_db: Path, tmp_path: Path) -> Iterator:
+    """Build apps with config overrides, each with its own database holding AGENT and ADMIN."""
+    apps: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        db_path = tmp_path / f"points-desk-{len(apps)}.sqlite3"
+        shutil.copyfile(migrated_db, db_path)
+        config = {**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}", **overrides}
+        apps.append(create_app(config))
+        with apps[-1].app_context():
+            add_staff(AGENT, "agent")
+            add_staff(ADMIN, "admin")
+        return apps[-1]
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask test client, signed in as an agent."""
+    return sign_in(app.test_client(), AGENT)
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    """Flask test client, signed in as an admin."""
+    return sign_in(app.test_client(), ADMIN)
+
+
+@pytest.fixture
+def anon_client(app: Flask) -> FlaskClient:
+    """Flask test client, not signed in."""
     return app.test_client()
 
 

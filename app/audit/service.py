@@ -1,0 +1,125 @@
+"""Write the audit trail and hash member identifiers; the lookup view calls record_lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import unicodedata
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.audit.models import KINDS, OUTCOMES, AuditRecord
+from app.auth.access import current_staff
+from app.extensions import db
+
+logger = logging.getLogger(__name__)
+
+# Only digits and phone punctuation: treat as a phone number and keep the digits.
+_PHONE_LIKE = re.compile(r"^[\d\s+\-().]+$")
+
+
+class AuditUnavailable(RuntimeError):
+    """The audit record could not be written; the caller must not show member data."""
+
+
+def normalise_identifier(value: str) -> str:
+    """The canonical form that is hashed: trimmed, case-folded, phone numbers as digits.
+
+    The same rule for every identifier type, so an admin can type an identifier in any
+    usual spelling ("+91 98765-43210", "919876543210") and find the same records.
+    """
+    text = unicodedata.normalize("NFKC", value).strip()
+    if _PHONE_LIKE.match(text) and any(ch.isdigit() for ch in text):
+        return re.sub(r"\D", "", text)
+    return text.casefold()
+
+
+def identifier_hash(value: str) -> str:
+    """HMAC-SHA256 (hex) of the normalised identifier, keyed with AUDIT_HASH_KEY."""
+    key = current_app.config["AUDIT_HASH_KEY"]
+    return hmac.new(
+        key.encode("utf-8"), normalise_identifier(value).encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+
+
+def record_lookup(
+    *,
+    identifier_type: str,
+    identifier_value: str | None,
+    member_id: int | None,
+    program_scope: str,
+    outcome: str,
+    upstream_ms: int | None,
+) -> None:
+    """Write one lookup to the audit trail as the signed-in staff member.
+
+    Raises AuditUnavailable when it cannot be written (no database, no signed-in staff):
+    the lookup must then not be shown.
+    """
+    _record(
+        kind="lookup",
+        identifier_type=identifier_type,
+        identifier_value=identifier_value,
+        member_id=member_id,
+        program_scope=program_scope,
+        outcome=outcome,
+        upstream_ms=upstream_ms,
+    )
+
+
+def record_export(*, member_id: int | None, rows: int) -> None:
+    """Write an audit export to the audit trail; raises AuditUnavailable like record_lookup."""
+    _record(
+        kind="export",
+        identifier_type="audit",
+        identifier_value=None,
+        member_id=member_id,
+        program_scope="all",
+        outcome="found" if rows else "not_found",
+        upstream_ms=None,
+    )
+
+
+def _record(
+    *,
+    kind: str,
+    identifier_type: str,
+    identifier_value: str | None,
+    member_id: int | None,
+    program_scope: str,
+    outcome: str,
+    upstream_ms: int | None,
+) -> None:
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    staff = current_staff()
+    if staff is None:
+        raise AuditUnavailable("No signed-in staff member to record the lookup against")
+    record = AuditRecord(
+        staff_username=staff.username,
+        identifier_type=identifier_type,
+        identifier_hash=identifier_hash(identifier_value) if identifier_value else None,
+        member_id=member_id,
+        program_scope=str(program_scope),
+        outcome=outcome,
+        upstream_ms=upstream_ms,
+        kind=kind,
+    )
+    try:
+        db.session.add(record)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        # The class name only: the statement text would carry the member id.
+        logger.error(
+            "Could not write the audit record (%s by %s): %s",
+            kind,
+            staff.username,
+            type(exc).__name__,
+        )
+        raise AuditUnavailable("The audit trail cannot be written") from exc

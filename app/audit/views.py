@@ -1,0 +1,125 @@
+"""Admin pages: the audit trail, filtered and paginated, and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from sqlalchemy import Select, func, select
+
+from app.audit import bp
+from app.audit.forms import AuditFilterForm
+from app.audit.models import AuditRecord
+from app.audit.service import AuditUnavailable, identifier_hash, record_export
+from app.dbtypes import utcnow
+from app.extensions import db
+
+CSV_COLUMNS = (
+    "at",
+    "staff_username",
+    "kind",
+    "identifier_type",
+    "identifier_hash",
+    "member_id",
+    "program_scope",
+    "outcome",
+    "upstream_ms",
+)
+FILTER_FIELDS = ("staff", "member_id", "identifier", "date_from", "date_to", "outcome", "kind")
+
+
+def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
+    """The records matching the form's filters, newest first."""
+    query = select(AuditRecord).order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
+    if form.staff.data and form.staff.data.strip():
+        query = query.where(
+            func.lower(AuditRecord.staff_username) == form.staff.data.strip().lower()
+        )
+    if form.member_id.data is not None:
+        query = query.where(AuditRecord.member_id == form.member_id.data)
+    if form.identifier.data and form.identifier.data.strip():
+        query = query.where(AuditRecord.identifier_hash == identifier_hash(form.identifier.data))
+    if form.date_from.data:
+        query = query.where(AuditRecord.at >= datetime.combine(form.date_from.data, time(), UTC))
+    if form.date_to.data:
+        end = datetime.combine(form.date_to.data + timedelta(days=1), time(), UTC)
+        query = query.where(AuditRecord.at < end)
+    if form.outcome.data:
+        query = query.where(AuditRecord.outcome == form.outcome.data)
+    if form.kind.data:
+        query = query.where(AuditRecord.kind == form.kind.data)
+    return query
+
+
+def _filter_args() -> dict[str, Any]:
+    """The filters in the query string, to carry into page links and the export link."""
+    return {k: v for k in FILTER_FIELDS if (v := request.args.get(k, "").strip())}
+
+
+@bp.get("/audit")
+def index() -> str:
+    """The audit trail, newest first, filtered and paginated."""
+    form = AuditFilterForm(request.args)
+    valid = form.validate()
+    page = request.args.get("page", 1, type=int)
+    pagination = None
+    if valid:
+        pagination = db.paginate(
+            _filtered(form),
+            page=page,
+            per_page=current_app.config["AUDIT_PAGE_SIZE"],
+            error_out=False,
+            count=True,
+        )
+    filters = _filter_args()
+    return render_template(
+        "audit/index.html",
+        form=form,
+        pagination=pagination,
+        filters=filters,
+        export_url=url_for("audit.export", **filters),
+    )
+
+
+def _csv_cell(value: object) -> str:
+    """Text for one cell; a leading formula character is escaped for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@bp.get("/audit.csv")
+def export() -> Response:
+    """The filtered audit trail as CSV; the export itself is audited first."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        abort(400, description="The filters are not valid; correct them on the audit page.")
+    records = db.session.scalars(
+        _filtered(form).limit(current_app.config["AUDIT_EXPORT_MAX_ROWS"])
+    ).all()
+    try:
+        record_export(member_id=form.member_id.data, rows=len(records))
+    except AuditUnavailable:
+        abort(503, description="The audit trail cannot be written, so it cannot be exported.")
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow([_csv_cell(getattr(record, column)) for column in CSV_COLUMNS])
+    filename = f"audit-{utcnow():%Y%m%dT%H%M%SZ}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

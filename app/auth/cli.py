@@ -1,0 +1,111 @@
+"""`flask users ...`: manage local staff accounts from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.auth.models import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    USERNAME_RE,
+    StaffUser,
+    normalise_username,
+)
+from app.extensions import db
+
+users = AppGroup("users", help="Manage staff accounts (AUTH_MODE=local).")
+
+
+def _stdin_is_interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _read_password() -> str:
+    """From a hidden prompt asked twice, or the first line of stdin when it is piped."""
+    if _stdin_is_interactive():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+        )
+    return password
+
+
+def _get_user(name: str) -> StaffUser:
+    user = db.session.scalar(
+        select(StaffUser).where(StaffUser.username == normalise_username(name))
+    )
+    if user is None:
+        raise click.ClickException(f"There is no staff account called {name!r}.")
+    return user
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
+def add_user(name: str, role: str) -> None:
+    """Create a staff account; the password is prompted for, or read from stdin."""
+    username = normalise_username(name)
+    if not USERNAME_RE.match(username):
+        raise click.ClickException(
+            "A user name is 1-64 characters: lower-case letters, digits, '.', '_', '@', '-'."
+        )
+    if db.session.scalar(select(StaffUser).where(StaffUser.username == username)):
+        raise click.ClickException(f"There is already a staff account called {username!r}.")
+    user = StaffUser(username=username, role=role, active=True, session_version=0)
+    user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Added {username} ({role}).")
+
+
+@users.command("list")
+def list_users() -> None:
+    """List staff accounts with role, state and last sign-in."""
+    rows = db.session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+    if not rows:
+        click.echo("No staff accounts yet. Add one with: flask --app app users add NAME")
+        return
+    click.echo(f"{'NAME':<32} {'ROLE':<6} {'STATE':<9} LAST SIGN-IN (UTC)")
+    for user in rows:
+        state = "active" if user.active else "disabled"
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        click.echo(f"{user.username:<32} {user.role:<6} {state:<9} {last}")
+
+
+@users.command("disable")
+@click.argument("name")
+def disable_user(name: str) -> None:
+    """Stop an account from signing in, and end its open sessions."""
+    user = _get_user(name)
+    user.active = False
+    user.session_version += 1
+    db.session.commit()
+    click.echo(f"Disabled {user.username}.")
+
+
+@users.command("enable")
+@click.argument("name")
+def enable_user(name: str) -> None:
+    """Let a disabled account sign in again."""
+    user = _get_user(name)
+    user.active = True
+    db.session.commit()
+    click.echo(f"Enabled {user.username}.")
+
+
+@users.command("set-password")
+@click.argument("name")
+def set_password(name: str) -> None:
+    """Replace an account's password (prompted, or read from stdin); ends its sessions."""
+    user = _get_user(name)
+    user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    click.echo(f"Changed the password of {user.username}.")

@@ -1,0 +1,48 @@
+"""Error pages: friendly text, the right status, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger(__name__)
+
+PAGES = {400, 403, 404, 429, 500}
+
+
+def _render(code: int, error: HTTPException, **context: object) -> tuple[str, int]:
+    if code not in PAGES:
+        code_page = 500 if code >= 500 else 400
+    else:
+        code_page = code
+    template = f"errors/{code_page}.html"
+    return render_template(template, error=error, code=code, **context), code
+
+
+def handle_http_error(error: HTTPException) -> tuple[str, int]:
+    """Any HTTP error raised by a view or by Flask itself."""
+    return _render(error.code or 500, error)
+
+
+def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+    """A form posted without a valid token: usually it was open too long."""
+    logger.info("CSRF check failed: %s", error.description)
+    return _render(400, error, csrf=True)
+
+
+def handle_server_error(error: InternalServerError) -> tuple[str, int]:
+    """An unhandled exception (outside debug mode): log it, show a plain page."""
+    original = getattr(error, "original_exception", None)
+    if original is not None:
+        logger.error("Unhandled %s", type(original).__name__, exc_info=original)
+    return _render(500, error)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One handler per kind of failure."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(HTTPException, handle_http_error)

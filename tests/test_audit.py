@@ -1,0 +1,326 @@
+"""The audit trail: record_lookup(), keyed identifier hashes, the admin page and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_login import login_user
+from sqlalchemy import select, text
+
+from app.audit import AuditUnavailable, identifier_hash, record_lookup
+from app.audit.models import AuditRecord
+from app.audit.service import normalise_identifier
+from app.auth.models import StaffUser
+from app.extensions import db
+from tests.conftest import ADMIN, AGENT, normalize_spaces, soup
+
+MOBILE = "+91 98765-43210"
+
+
+def _as(app, username):
+    """A request context with `username` signed in."""
+    ctx = app.test_request_context("/")
+    ctx.push()
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    login_user(user)
+    return ctx
+
+
+def _lookup(**overrides):
+    values = {
+        "identifier_type": "mobile",
+        "identifier_value": MOBILE,
+        "member_id": 555001,
+        "program_scope": "2199",
+        "outcome": "found",
+        "upstream_ms": 120,
+    }
+    values.update(overrides)
+    record_lookup(**values)
+
+
+def _records(app):
+    with app.app_context():
+        return db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
+
+
+def _add(app, *, at, staff=AGENT, member_id=1, outcome="found", value="9876543210", kind="lookup"):
+    with app.app_context():
+        db.session.add(
+            AuditRecord(
+                at=at,
+                staff_username=staff,
+                identifier_type="mobile",
+                identifier_hash=identifier_hash(value),
+                member_id=member_id,
+                program_scope="all",
+                outcome=outcome,
+                upstream_ms=50,
+                kind=kind,
+            )
+        )
+        db.session.commit()
+
+
+def test_record_lookup_writes_who_what_when_but_never_the_identifier(app):
+    ctx = _as(app, AGENT)
+    try:
+        before = datetime.now(UTC)
+        _lookup()
+    finally:
+        ctx.pop()
+    [record] = _records(app)
+    assert record.staff_username == AGENT
+    assert record.identifier_type == "mobile"
+    assert record.member_id == 555001
+    assert record.program_scope == "2199"
+    assert record.outcome == "found"
+    assert record.upstream_ms == 120
+    assert record.kind == "lookup"
+    assert record.at.tzinfo is not None and before - timedelta(seconds=1) <= record.at
+    with app.app_context():
+        assert record.identifier_hash == identifier_hash(MOBILE)
+        dump = " ".join(
+            str(v) for row in db.session.execute(text("SELECT * FROM audit_record")) for v in row
+        )
+    assert "98765" not in dump and "43210" not in dump
+
+
+def test_a_lookup_with_no_identifier_or_member_is_recorded_too(app):
+    ctx = _as(app, AGENT)
+    try:
+        _lookup(identifier_value=None, member_id=None, outcome="refused", upstream_ms=None)
+    finally:
+        ctx.pop()
+    [record] = _records(app)
+    assert record.identifier_hash is None and record.member_id is None
+    assert record.outcome == "refused"
+
+
+def test_the_hash_is_hmac_sha256_keyed_with_the_audit_key(make_app):
+    app = make_app(AUDIT_HASH_KEY="k1")
+    other = make_app(AUDIT_HASH_KEY="k2")
+    with app.app_context():
+        digest = identifier_hash("9876543210")
+    with other.app_context():
+        assert identifier_hash("9876543210") != digest
+    expected = hmac.new(b"k1", b"9876543210", hashlib.sha256).hexdigest()
+    assert digest == expected
+    assert digest != hashlib.sha256(b"9876543210").hexdigest()  # keyed, not a bare hash
+
+
+def test_the_audit_key_falls_back_to_the_secret_key_in_tests(app):
+    assert app.config["AUDIT_HASH_KEY"] == app.config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("+91 98765-43210", "919876543210"),
+        ("(0) 98765 43210", "09876543210"),
+        (" Ann@Example.COM ", "ann@example.com"),
+        ("CARD-0042", "card-0042"),
+    ],
+)
+def test_usual_spellings_of_an_identifier_hash_alike(app, a, b):
+    assert normalise_identifier(a) == normalise_identifier(b)
+    with app.app_context():
+        assert identifier_hash(a) == identifier_hash(b)
+
+
+def test_unknown_outcomes_are_a_programming_error(app):
+    ctx = _as(app, AGENT)
+    try:
+        with pytest.raises(ValueError, match="outcome"):
+            _lookup(outcome="maybe")
+    finally:
+        ctx.pop()
+
+
+def test_no_signed_in_staff_means_no_audit(app):
+    with app.test_request_context("/"), pytest.raises(AuditUnavailable):
+        _lookup()
+
+
+def test_a_broken_database_raises_audit_unavailable(app, caplog):
+    ctx = _as(app, AGENT)
+    try:
+        db.session.execute(text("DROP TABLE audit_record"))
+        db.session.commit()
+        with pytest.raises(AuditUnavailable):
+            _lookup()
+        # The session is usable again afterwards.
+        assert db.session.scalar(select(StaffUser.username).where(StaffUser.username == AGENT))
+    finally:
+        ctx.pop()
+    assert "Could not write the audit record" in caplog.text
+    assert "98765" not in caplog.text and "555001" not in caplog.text
+
+
+def _rows(response):
+    return [
+        {
+            "staff": normalize_spaces(row.select_one(".audit-staff").get_text()),
+            "member_id": normalize_spaces(row.select_one(".audit-member-id").get_text()),
+            "outcome": normalize_spaces(row.select_one(".audit-outcome").get_text()),
+            "kind": normalize_spaces(row.select_one(".audit-kind").get_text()),
+        }
+        for row in soup(response).select("table.audit-table tr.audit-row")
+    ]
+
+
+@pytest.fixture
+def trail(app):
+    """Five records over three days, by two staff members."""
+    day = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    _add(app, at=day, staff=AGENT, member_id=1, outcome="found", value="111")
+    _add(app, at=day + timedelta(days=1), staff=AGENT, member_id=2, outcome="not_found")
+    _add(app, at=day + timedelta(days=1, hours=1), staff=ADMIN, member_id=1, value="111")
+    _add(app, at=day + timedelta(days=2), staff="Sam.Sso", member_id=3, outcome="upstream_error")
+    _add(app, at=day + timedelta(days=2, hours=1), staff=AGENT, member_id=None, outcome="refused")
+    return day
+
+
+def test_the_page_lists_newest_first(admin_client, trail):
+    response = admin_client.get("/admin/audit")
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert [r["member_id"] for r in rows] == ["", "3", "1", "2", "1"]
+    caption = soup(response).select_one("table.audit-table caption").get_text()
+    assert normalize_spaces(caption) == "5 records, newest first"
+
+
+@pytest.mark.parametrize(
+    ("query", "member_ids"),
+    [
+        ({"staff": AGENT}, ["", "2", "1"]),
+        ({"staff": "SAM.SSO"}, ["3"]),
+        ({"member_id": "1"}, ["1", "1"]),
+        ({"outcome": "not_found"}, ["2"]),
+        ({"date_from": "2026-03-11", "date_to": "2026-03-11"}, ["1", "2"]),
+        ({"date_from": "2026-03-12"}, ["", "3"]),
+        ({"date_to": "2026-03-10"}, ["1"]),
+        ({"identifier": " 111 "}, ["1", "1"]),
+        ({"staff": AGENT, "member_id": "1"}, ["1"]),
+        ({"kind": "export"}, []),
+    ],
+)
+def test_filters(admin_client, trail, query, member_ids):
+    response = admin_client.get("/admin/audit", query_string=query)
+    assert response.status_code == 200
+    assert [r["member_id"] for r in _rows(response)] == member_ids
+
+
+def test_the_page_never_shows_identifier_hashes(admin_client, trail):
+    page = soup(admin_client.get("/admin/audit", query_string={"identifier": "111"}))
+    # The form keeps it (the admin typed it), but the page shows no hashes.
+    assert page.select_one("input[name=identifier]")["value"] == "111"
+    with admin_client.application.app_context():
+        assert identifier_hash("111") not in str(page)
+
+
+def test_bad_filters_show_errors_and_no_records(admin_client, trail):
+    response = admin_client.get(
+        "/admin/audit", query_string={"date_from": "2026-03-12", "date_to": "2026-03-10"}
+    )
+    page = soup(response)
+    assert page.select_one("#date_to-error")
+    assert not page.select("table.audit-table")
+    assert admin_client.get("/admin/audit", query_string={"member_id": "x"}).status_code == 200
+
+
+def test_pages_of_records_keep_the_filters(admin_client, app):
+    for n in range(7):
+        _add(app, at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n), member_id=n)
+    app.config["AUDIT_PAGE_SIZE"] = 3
+    first = soup(admin_client.get("/admin/audit", query_string={"staff": AGENT}))
+    assert [r.select_one(".audit-member-id").get_text() for r in first.select("tr.audit-row")] == [
+        "6",
+        "5",
+        "4",
+    ]
+    older = first.select_one(".pagination a[rel=next]")["href"]
+    assert "staff=agent.alice" in older and "page=2" in older
+    second = soup(admin_client.get(older))
+    assert [r.select_one(".audit-member-id").get_text() for r in second.select("tr.audit-row")] == [
+        "3",
+        "2",
+        "1",
+    ]
+    assert normalize_spaces(second.select_one(".page-status").get_text()) == "Page 2 of 3"
+
+
+def _csv(response):
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_csv_export_has_the_same_filters(admin_client, trail):
+    page = soup(admin_client.get("/admin/audit", query_string={"member_id": "1"}))
+    link = page.select_one("a.export-link")["href"]
+    assert link == "/admin/audit.csv?member_id=1"
+    response = admin_client.get(link)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = _csv(response)
+    assert [(r["staff_username"], r["member_id"]) for r in rows] == [(ADMIN, "1"), (AGENT, "1")]
+    assert set(rows[0]) == {
+        "at",
+        "staff_username",
+        "kind",
+        "identifier_type",
+        "identifier_hash",
+        "member_id",
+        "program_scope",
+        "outcome",
+        "upstream_ms",
+    }
+    assert datetime.fromisoformat(rows[0]["at"]) == trail + timedelta(days=1, hours=1)
+
+
+def test_an_export_is_itself_audited(app, admin_client, trail):
+    admin_client.get("/admin/audit.csv", query_string={"staff": AGENT, "member_id": "2"})
+    export = _records(app)[-1]
+    assert export.kind == "export"
+    assert export.staff_username == ADMIN
+    assert export.member_id == 2
+    assert export.outcome == "found"
+    assert export.identifier_hash is None
+    # And shows up on the page under its own kind.
+    rows = _rows(admin_client.get("/admin/audit", query_string={"kind": "export"}))
+    assert rows == [{"staff": ADMIN, "member_id": "2", "outcome": "found", "kind": "export"}]
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(app, admin_client):
+    _add(app, at=datetime(2026, 1, 1, tzinfo=UTC), staff="=HYPERLINK(1)")
+    rows = _csv(admin_client.get("/admin/audit.csv"))
+    assert rows[0]["staff_username"] == "'=HYPERLINK(1)"
+
+
+def test_no_export_when_the_export_cannot_be_audited(app, admin_client, trail):
+    with app.app_context():
+        db.session.execute(text("DROP TABLE audit_record"))
+        db.session.commit()
+        db.session.execute(
+            text(
+                "CREATE TABLE audit_record (id INTEGER PRIMARY KEY, at DATETIME, "
+                "staff_username TEXT CHECK (staff_username = 'nobody'), identifier_type TEXT, "
+                "identifier_hash TEXT, member_id INTEGER, program_scope TEXT, outcome TEXT, "
+                "upstream_ms INTEGER, kind TEXT)"
+            )
+        )
+        db.session.commit()
+    response = admin_client.get("/admin/audit.csv")
+    assert response.status_code == 503
+    assert "cannot be exported" in soup(response).select_one(".error-message").get_text()
+
+
+def test_invalid_export_filters_are_a_400(admin_client):
+    response = admin_client.get("/admin/audit.csv", query_string={"date_from": "soon"})
+    assert response.status_code == 400

@@ -1,0 +1,102 @@
+"""Error pages: CSRF failures, rate limits and crashes get plain pages, never a trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import limiter
+from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, sign_in, soup
+
+
+@pytest.fixture
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+def _csrf_token(client, url="/login"):
+    return soup(client.get(url)).select_one("input[name=csrf_token]")["value"]
+
+
+def _csrf_sign_in(client, username):
+    data = {"username": username, "password": TEST_PASSWORD, "csrf_token": _csrf_token(client)}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+def test_a_login_post_without_the_token_gets_a_friendly_400(csrf_app):
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"username": AGENT, "password": TEST_PASSWORD})
+    assert response.status_code == 400
+    page = soup(response)
+    assert normalize_spaces(page.select_one("h1").get_text()) == "Your form expired"
+    assert "please try again" in page.select_one(".error-message").get_text()
+
+
+def test_with_the_token_login_and_logout_work(csrf_app):
+    client = _csrf_sign_in(csrf_app.test_client(), AGENT)
+    # The sign-out button in the nav carries its own token.
+    form = soup(client.get("/no-such-page")).select_one("form.logout-form")
+    logout_token = form.select_one("input[name=csrf_token]")["value"]
+    assert client.post("/logout").status_code == 400  # no token: refused
+    assert client.post("/logout", data={"csrf_token": logout_token}).status_code == 302
+    assert client.get("/no-such-page").status_code == 302
+
+
+def test_the_audit_filter_form_works_without_a_token(csrf_app):
+    client = _csrf_sign_in(csrf_app.test_client(), ADMIN)
+    response = client.get("/admin/audit", query_string={"outcome": "found"})
+    assert response.status_code == 200
+    assert not soup(response).select(".audit-filters input[name=csrf_token]")
+
+
+def test_rate_limits_get_a_friendly_429(make_app):
+    app = make_app()
+
+    @limiter.limit("2 per minute")
+    def limited():
+        return "ok"
+
+    app.add_url_rule("/limited-for-test", "limited_for_test", limited)
+    client = sign_in(app.test_client(), AGENT)
+    assert client.get("/limited-for-test").status_code == 200
+    assert client.get("/limited-for-test").status_code == 200
+    response = client.get("/limited-for-test")
+    assert response.status_code == 429
+    assert normalize_spaces(soup(response).select_one("h1").get_text()) == "Too many requests"
+    # Counted per staff member, not per address: another user is not limited.
+    other = sign_in(app.test_client(), ADMIN)
+    assert other.get("/limited-for-test").status_code == 200
+
+
+def test_the_lookup_limit_is_configurable(app):
+    assert app.config["LOOKUP_RATE_LIMIT"] == "30 per minute"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_crash_shows_a_plain_500_and_no_trace(make_app, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom-for-test", "boom_for_test", boom)
+    client = sign_in(app.test_client(), AGENT)
+    response = client.get("/boom-for-test")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body
+    heading = normalize_spaces(soup(response).select_one("h1").get_text())
+    assert heading == "Sorry, something went wrong"
+    assert "Unhandled RuntimeError" in caplog.text
+
+
+def test_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert normalize_spaces(soup(response).select_one("h1").get_text()) == "Page not found"
+
+
+def test_405_uses_the_generic_400_page(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert soup(response).select_one(".error-message")
