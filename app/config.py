@@ -38,6 +38,22 @@ class Defaults:
     DISPLAY_TIMEZONE: str | None = None  # e.g. "Asia/Kolkata"; None: upstream zone only
     NUMBER_LOCALE = "en_US"
 
+    # The lookup fan-out: one shared pool for every page's upstream calls; the page
+    # deadline after which a page renders what arrived; how long outcomes are reused.
+    LOOKUP_POOL_SIZE = 32
+    LOOKUP_DEADLINE = 20.0
+    LOOKUP_CACHE_SECONDS = 30.0
+    LOOKUP_ERROR_CACHE_SECONDS = 5.0
+    # Lookups one server process runs at once; more get a quick "busy" page, so request
+    # threads stay free for /healthz even when the upstream hangs. Keep it below the
+    # server's threads per worker (gunicorn.conf.py sets it to threads - 4).
+    LOOKUP_MAX_CONCURRENT = 28
+    # Shared cache for several app servers, e.g. "redis://127.0.0.1:6379/0"; None: in-process.
+    CACHE_REDIS_URL: str | None = None
+    CACHE_KEY_PREFIX = "pointsdesk:v1:"
+    # How long /readyz reuses its answer about the upstream.
+    READINESS_CACHE_SECONDS = 10.0
+
     # Embedded sandbox (used only when CAPILLARY_BASE_URL is unset).
     SANDBOX_HOST = "127.0.0.1"
     SANDBOX_PORT = 0  # 0: any free port
@@ -119,9 +135,19 @@ def normalise(config: MutableMapping[str, Any]) -> None:
         "CAPILLARY_CONNECT_TIMEOUT",
         "CAPILLARY_READ_TIMEOUT",
         "CAPILLARY_CALL_DEADLINE",
+        "LOOKUP_DEADLINE",
+        "LOOKUP_CACHE_SECONDS",
+        "LOOKUP_ERROR_CACHE_SECONDS",
+        "READINESS_CACHE_SECONDS",
     ):
         config[key] = float(config[key])
-    for key in ("CAPILLARY_RETRIES", "CAPILLARY_MAX_RESPONSE_BYTES", "SANDBOX_PORT"):
+    for key in (
+        "CAPILLARY_RETRIES",
+        "CAPILLARY_MAX_RESPONSE_BYTES",
+        "SANDBOX_PORT",
+        "LOOKUP_POOL_SIZE",
+        "LOOKUP_MAX_CONCURRENT",
+    ):
         config[key] = int(config[key])
 
     base_url = config.get("CAPILLARY_BASE_URL")

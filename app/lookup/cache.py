@@ -1,10 +1,17 @@
-"""A short-lived store of upstream call outcomes, keyed by member id, never by identifier."""
+"""A short-lived store of upstream call outcomes, keyed by member id, never by identifier.
+
+In-process by default (MemoryCache); RedisCache when several app servers should share it.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 
 class OutcomeCache(Protocol):
@@ -15,6 +22,12 @@ class OutcomeCache(Protocol):
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         """Store a value for ttl seconds."""
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The live values among keys (absent ones are left out)."""
+
+    def set_many(self, items: Iterable[tuple[str, Any, float]]) -> None:
+        """Store (key, value, ttl) triples."""
 
 
 class MemoryCache:
@@ -47,6 +60,16 @@ class MemoryCache:
                 self._evict(now)
             self._entries[key] = (now + ttl, value)
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The live values among keys (absent ones are left out)."""
+        found = {key: self.get(key) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
+
+    def set_many(self, items: Iterable[tuple[str, Any, float]]) -> None:
+        """Store (key, value, ttl) triples."""
+        for key, value, ttl in items:
+            self.set(key, value, ttl)
+
     def _evict(self, now: float) -> None:
         expired = [key for key, (expires, _) in self._entries.items() if expires <= now]
         for key in expired:
@@ -55,3 +78,121 @@ class MemoryCache:
             # Still full of live entries: drop the oldest-inserted tenth.
             for key in list(self._entries)[: self._max_entries // 10 or 1]:
                 del self._entries[key]
+
+
+# A shared cache is an optimisation: when Redis is slow or gone, a lookup must not wait on it.
+# Loopback or same-rack Redis answers in well under a millisecond, so 0.2 s is generous.
+REDIS_SOCKET_TIMEOUT = 0.2
+# After a Redis failure, stop asking for this long (one failure costs at most one timeout).
+REDIS_BACKOFF_SECONDS = 5.0
+
+
+class RedisCache:
+    """Outcomes in a shared Redis, as JSON under a prefix with a TTL; degrades to no cache.
+
+    Values go through encode/decode (never pickle). Any Redis failure logs one warning per
+    backoff window and opens a circuit breaker: for REDIS_BACKOFF_SECONDS every get misses
+    and every set is dropped without touching the network, so lookups run uncached at full
+    speed until Redis is tried again.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+        prefix: str = "pointsdesk:v1:",
+        socket_timeout: float = REDIS_SOCKET_TIMEOUT,
+        backoff_seconds: float = REDIS_BACKOFF_SECONDS,
+    ) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self._redis = redis.Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            # No retries inside the library: the breaker below decides when to try again.
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+        )
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._encode = encode
+        self._decode = decode
+        self.prefix = prefix
+        self.backoff_seconds = backoff_seconds
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        """False while the breaker is open after a failure."""
+        return time.monotonic() >= self._down_until
+
+    def get(self, key: str) -> Any | None:
+        """The stored value, or None when absent, expired, unreadable or Redis is down."""
+        return self.get_many([key]).get(key)
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        """Store a value for ttl seconds (0 or less stores nothing); dropped if Redis is down."""
+        self.set_many([(key, value, ttl)])
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The live values among keys, in one round trip (MGET)."""
+        keys = list(keys)
+        if not keys or not self.available:
+            return {}
+        try:
+            raw_values = self._redis.mget([self.prefix + key for key in keys])
+        except self._errors as exc:
+            self._trip(exc)
+            return {}
+        found: dict[str, Any] = {}
+        for key, raw in zip(keys, raw_values, strict=True):
+            if raw is None:
+                continue
+            try:
+                found[key] = self._decode(raw)
+            except ValueError:
+                # Written by another version or damaged: a miss, refetched and overwritten.
+                logger.warning("Ignoring a cached outcome that cannot be read")
+        return found
+
+    def set_many(self, items: Iterable[tuple[str, Any, float]]) -> None:
+        """Store (key, value, ttl) triples in one round trip (a pipeline of SETEX)."""
+        entries = [(key, value, ttl) for key, value, ttl in items if ttl > 0]
+        if not entries or not self.available:
+            return
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for key, value, ttl in entries:
+                # Millisecond TTL so short test TTLs are honoured; Redis expires the key.
+                pipe.psetex(self.prefix + key, max(1, round(ttl * 1000)), self._encode(value))
+            pipe.execute()
+        except self._errors as exc:
+            self._trip(exc)
+
+    def ping(self) -> bool:
+        """Whether Redis answers now (ignores the breaker)."""
+        try:
+            return bool(self._redis.ping())
+        except self._errors:
+            return False
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._redis.close()
+
+    def _trip(self, exc: BaseException) -> None:
+        with self._lock:
+            already_open = time.monotonic() < self._down_until
+            self._down_until = time.monotonic() + self.backoff_seconds
+        if not already_open:
+            # No key or value in the text: keys carry member ids.
+            logger.warning(
+                "Shared cache unavailable (%s); lookups run uncached, retrying in %.0f s",
+                type(exc).__name__,
+                self.backoff_seconds,
+            )

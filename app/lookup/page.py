@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from itertools import groupby
 
@@ -153,6 +153,8 @@ class MemberPage:
     schedule_failed: bool
     balance_failed: bool
     upstream_calls: int
+    age_seconds: int  # how old the oldest figure is
+    age_text: str  # "12 seconds ago"
 
 
 def scope_label(params: LookupParams, programs: Mapping[int, str]) -> str:
@@ -170,9 +172,11 @@ def build_page(
     *,
     display_zone: tzinfo | None,
     as_of_zone: tzinfo,
+    now: datetime | None = None,
 ) -> MemberPage:
-    """Turn fetched data into the page's figures."""
+    """Turn fetched data into the page's figures; now (default: the clock) dates their age."""
     assert data.member_id is not None
+    age = age_seconds(data.fetched_at, now or datetime.now(UTC))
     balance = data.scope_balance.value
     available = balance.main_points if balance else None
     schedule = data.schedule.value
@@ -194,7 +198,23 @@ def build_page(
         schedule_failed=not data.schedule.ok,
         balance_failed=not data.scope_balance.ok,
         upstream_calls=data.upstream_calls,
+        age_seconds=age,
+        age_text=age_text(age),
     )
+
+
+def age_seconds(fetched_at: datetime, now: datetime) -> int:
+    """Whole seconds since fetched_at (never negative: clocks of two servers may differ)."""
+    return max(0, int((now - fetched_at).total_seconds()))
+
+
+def age_text(seconds: int) -> str:
+    """'just now', '1 second ago', '42 seconds ago', '3 minutes ago'."""
+    if seconds < 1:
+        return "just now"
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''} ago"
+    return f"{seconds // 60} minutes ago"
 
 
 def build_tiles(balance: Balance | None) -> tuple[Tile, ...]:

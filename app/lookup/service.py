@@ -9,9 +9,11 @@ to, a reload, or a colleague's deep link costs no second round.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -26,7 +28,7 @@ from app.capillary import (
     PromisedSchedule,
     UpstreamTimeout,
 )
-from app.lookup.cache import MemoryCache, OutcomeCache
+from app.lookup.cache import MemoryCache, OutcomeCache, RedisCache
 from app.lookup.scope import LookupParams
 
 logger = logging.getLogger(__name__)
@@ -157,6 +159,7 @@ class LookupService:
         deadline: float,
         cache_seconds: float,
         error_cache_seconds: float,
+        max_concurrent: int = 28,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
@@ -167,6 +170,20 @@ class LookupService:
         self.cache_seconds = cache_seconds
         self.error_cache_seconds = error_cache_seconds
         self.clock = clock
+        self.max_concurrent = max_concurrent
+        # The bulkhead: lookups beyond this many at once are turned away at the door, so a
+        # hung upstream can hold at most this many request threads and /healthz stays fast.
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+
+    @contextmanager
+    def slot(self) -> Iterator[bool]:
+        """Claim one of the lookup slots without waiting; yields whether one was free."""
+        granted = self._slots.acquire(blocking=False)
+        try:
+            yield granted
+        finally:
+            if granted:
+                self._slots.release()
 
     def fetch(
         self, member: MemberRef, params: LookupParams, *, refresh: bool = False
@@ -175,19 +192,20 @@ class LookupService:
         plan = plan_calls(params, self.programs)
         outcomes: dict[Call, Outcome[Any]] = {}
         if isinstance(member, int) and not refresh:
-            for call in plan.calls:
-                cached = self.cache.get(call.cache_key(member))
-                if cached is not None:
-                    outcomes[call] = cached
+            keys = {call.cache_key(member): call for call in plan.calls}
+            for key, cached in self.cache.get_many(keys).items():
+                outcomes[keys[key]] = cached
         missing = [call for call in plan.calls if call not in outcomes]
         started = time.monotonic()
         outcomes.update(self._run(member, params, missing))
         elapsed_ms = round((time.monotonic() - started) * 1000) if missing else 0
 
         member_id = member if isinstance(member, int) else _entity_id(outcomes.values())
-        if member_id is not None:
-            for call in missing:
-                self._remember(call.cache_key(member_id), outcomes[call])
+        if member_id is not None and missing:
+            self.cache.set_many(
+                (call.cache_key(member_id), outcomes[call], self._ttl(outcomes[call]))
+                for call in missing
+            )
         logger.info(
             "lookup fetched: %d calls upstream, %d from cache, %d ms",
             len(missing),
@@ -230,9 +248,8 @@ class LookupService:
             )
         return results
 
-    def _remember(self, key: str, outcome: Outcome[Any]) -> None:
-        ttl = self.cache_seconds if outcome.ok else self.error_cache_seconds
-        self.cache.set(key, outcome, ttl)
+    def _ttl(self, outcome: Outcome[Any]) -> float:
+        return self.cache_seconds if outcome.ok else self.error_cache_seconds
 
 
 def _entity_id(outcomes: Any) -> int | None:
@@ -253,10 +270,26 @@ def init_app(app: Flask) -> None:
     pool = ThreadPoolExecutor(max_workers=config["LOOKUP_POOL_SIZE"], thread_name_prefix="upstream")
     app.extensions["lookup"] = LookupService(
         app.extensions["capillary"],
-        MemoryCache(),
+        build_cache(config),
         pool,
         config["CAPILLARY_PROGRAMS"],
         deadline=config["LOOKUP_DEADLINE"],
         cache_seconds=config["LOOKUP_CACHE_SECONDS"],
         error_cache_seconds=config["LOOKUP_ERROR_CACHE_SECONDS"],
+        max_concurrent=config["LOOKUP_MAX_CONCURRENT"],
+    )
+
+
+def build_cache(config: Mapping[str, Any]) -> OutcomeCache:
+    """A RedisCache when CACHE_REDIS_URL is set (several app servers), else in-process."""
+    url = config.get("CACHE_REDIS_URL")
+    if not url:
+        return MemoryCache()
+    from app.lookup import codec
+
+    return RedisCache(
+        url,
+        encode=codec.encode_outcome,
+        decode=codec.decode_outcome,
+        prefix=config.get("CACHE_KEY_PREFIX") or "pointsdesk:v1:",
     )

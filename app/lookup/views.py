@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from app.capillary import Identifier, MemberLookup, MemberRef
@@ -17,6 +21,41 @@ from app.lookup.scope import InvalidParameters, LookupParams
 from app.lookup.service import MemberData, get_service
 
 SESSION_KEY = "looked_up"
+# How many upstream calls the request made: for the benchmark and for operators' tools.
+CALLS_HEADER = "X-Upstream-Calls"
+BUSY_RETRY_SECONDS = 2
+
+logger = logging.getLogger(__name__)
+
+
+def bounded(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the view in one of the service's lookup slots, or answer a quick 503 "busy"."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with get_service().slot() as granted:
+            if granted:
+                return view(*args, **kwargs)
+        logger.warning("lookup turned away: all %d lookup slots busy", get_service().max_concurrent)
+        response = current_app.make_response((render_template("lookup/busy.html"), 503))
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
+
+    return wrapped
+
+
+def _fetch(member: MemberRef, params: LookupParams, *, refresh: bool = False) -> MemberData:
+    data = get_service().fetch(member, params, refresh=refresh)
+    g.upstream_calls = data.upstream_calls
+    return data
+
+
+@bp.after_request
+def _report_calls(response: Response) -> Response:
+    calls = g.get("upstream_calls")
+    if calls is not None:
+        response.headers[CALLS_HEADER] = str(calls)
+    return response
 
 
 def _form(**kwargs) -> LookupForm:
@@ -44,6 +83,7 @@ def search():
 
 
 @bp.post("/lookup")
+@bounded
 def submit():
     """Find the member in one round of upstream calls, then redirect to their deep link."""
     form = _form()
@@ -55,7 +95,7 @@ def submit():
         form.end_date.data,
         current_app.config["CAPILLARY_DEFAULT_PROGRAM"],
     )
-    data = get_service().fetch(_member_ref(form), params)
+    data = _fetch(_member_ref(form), params)
     error = blocking_error(data)
     if error is not None:
         failure = explain_failure(error, form)
@@ -68,9 +108,8 @@ def submit():
     return redirect(url_for("lookup.member", member_id=data.member_id, **params.to_query()))
 
 
-@bp.get("/members/<int:member_id>")
-def member(member_id: int) -> Response | tuple[str, int] | str:
-    """The member page; a deep link that names no personal identifier."""
+def _link_params(member_id: int) -> LookupParams | tuple[str, int]:
+    """The deep link's program and dates, or the page saying what is wrong with the link."""
     config = current_app.config
     try:
         params = LookupParams.from_query(
@@ -83,7 +122,28 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         return render_template("lookup/bad_link.html", message=str(exc)), 400
     if not 0 < member_id <= identifiers.MAX_CUSTOMER_ID:
         return render_template("lookup/bad_link.html", message="That is not a member id."), 404
-    data = get_service().fetch(member_id, params)
+    return params
+
+
+@bp.post("/members/<int:member_id>/refresh")
+@bounded
+def refresh(member_id: int) -> Response | tuple[str, int]:
+    """Refetch the member's figures past the cache, then show the same deep link (PRG)."""
+    params = _link_params(member_id)
+    if not isinstance(params, LookupParams):
+        return params
+    _fetch(member_id, params, refresh=True)
+    return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
+
+
+@bp.get("/members/<int:member_id>")
+@bounded
+def member(member_id: int) -> Response | tuple[str, int] | str:
+    """The member page; a deep link that names no personal identifier."""
+    params = _link_params(member_id)
+    if not isinstance(params, LookupParams):
+        return params
+    data = _fetch(member_id, params)
     error = blocking_error(data)
     if error is not None:
         form = _form(

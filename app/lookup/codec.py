@@ -1,0 +1,192 @@
+"""Outcomes to and from JSON, for caches shared between servers.
+
+Explicit on purpose, never pickle: whoever can write to a shared cache must not be able to
+make this app run code. Points travel as Decimal strings (exact), times as ISO 8601 with the
+zone's name when it has one (so "IST" stays "IST", not a bare "+05:30"), errors as the name
+of a known CapillaryError subclass with its code, status, message and request id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.capillary import errors as capillary_errors
+from app.capillary.models import (
+    Balance,
+    PromisedSchedule,
+    ScheduleEntry,
+    TriggerEntry,
+    UpstreamMessage,
+)
+from app.lookup.service import Outcome
+
+FORMAT_VERSION = 1
+
+# Only these classes can come back out of the cache; an unknown name is a decode error.
+ERROR_CLASSES: dict[str, type[capillary_errors.CapillaryError]] = {
+    cls.__name__: cls
+    for cls in vars(capillary_errors).values()
+    if isinstance(cls, type) and issubclass(cls, capillary_errors.CapillaryError)
+}
+
+
+class CodecError(ValueError):
+    """A cached value that is not an outcome this version wrote; treat as a miss."""
+
+
+def encode_outcome(outcome: Outcome[Any]) -> bytes:
+    """One outcome as compact JSON bytes."""
+    document = {
+        "v": FORMAT_VERSION,
+        "at": _time(outcome.fetched_at),
+        "value": _value(outcome.value),
+        "error": _error(outcome.error),
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def decode_outcome(raw: bytes | str) -> Outcome[Any]:
+    """The outcome encode_outcome wrote, or CodecError."""
+    try:
+        document = json.loads(raw)
+        if not isinstance(document, dict) or document.get("v") != FORMAT_VERSION:
+            raise CodecError("not an outcome of this format version")
+        return Outcome(
+            _read_value(document["value"]),
+            _read_error(document["error"]),
+            _read_time(document["at"]),
+        )
+    except CodecError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise CodecError(f"cached outcome cannot be read ({type(exc).__name__})") from exc
+
+
+def _time(moment: datetime) -> list[str | None]:
+    if moment.tzinfo is None:
+        raise ValueError("outcomes hold timezone-aware times only")
+    zone = moment.tzinfo.key if isinstance(moment.tzinfo, ZoneInfo) else None
+    return [moment.isoformat(), zone]
+
+
+def _read_time(item: list[str | None]) -> datetime:
+    text, zone = item
+    moment = datetime.fromisoformat(str(text))
+    if moment.tzinfo is None:
+        raise CodecError("a cached time has no zone")
+    return moment.astimezone(ZoneInfo(zone)) if zone else moment
+
+
+def _messages(messages: tuple[UpstreamMessage, ...]) -> list[list[Any]]:
+    return [[m.code, m.message] for m in messages]
+
+
+def _read_messages(items: list[list[Any]]) -> tuple[UpstreamMessage, ...]:
+    return tuple(UpstreamMessage(code, str(message)) for code, message in items)
+
+
+def _value(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Balance):
+        return {
+            "type": "balance",
+            "entity_id": value.entity_id,
+            "entity_type": value.entity_type,
+            "points": [
+                str(value.total_points),
+                str(value.main_points),
+                str(value.promised_points),
+                str(value.delayed_accrual_points),
+                str(value.external_trigger_points),
+            ],
+            "program_id": value.program_id,
+            "warnings": _messages(value.warnings),
+            "request_id": value.request_id,
+        }
+    if isinstance(value, PromisedSchedule):
+        return {
+            "type": "schedule",
+            "entity_id": value.entity_id,
+            "entity_type": value.entity_type,
+            "entries": [
+                [
+                    str(e.points),
+                    _time(e.redeemable_from),
+                    e.program_id,
+                    e.points_type,
+                    e.expiry_type,
+                ]
+                for e in value.entries
+            ],
+            "triggers": [[str(t.points), t.program_id, t.points_type] for t in value.triggers],
+            "warnings": _messages(value.warnings),
+            "request_id": value.request_id,
+        }
+    raise TypeError(f"cannot encode a {type(value).__name__}")
+
+
+def _read_value(item: dict[str, Any] | None) -> Balance | PromisedSchedule | None:
+    if item is None:
+        return None
+    kind = item["type"]
+    if kind == "balance":
+        total, main, promised, delayed, trigger = (Decimal(p) for p in item["points"])
+        return Balance(
+            entity_id=int(item["entity_id"]),
+            entity_type=str(item["entity_type"]),
+            total_points=total,
+            main_points=main,
+            promised_points=promised,
+            delayed_accrual_points=delayed,
+            external_trigger_points=trigger,
+            program_id=item["program_id"],
+            warnings=_read_messages(item["warnings"]),
+            request_id=item["request_id"],
+        )
+    if kind == "schedule":
+        return PromisedSchedule(
+            entity_id=int(item["entity_id"]),
+            entity_type=str(item["entity_type"]),
+            entries=tuple(
+                ScheduleEntry(Decimal(points), _read_time(at), int(program), kind_, expiry)
+                for points, at, program, kind_, expiry in item["entries"]
+            ),
+            triggers=tuple(
+                TriggerEntry(Decimal(points), int(program), kind_)
+                for points, program, kind_ in item["triggers"]
+            ),
+            warnings=_read_messages(item["warnings"]),
+            request_id=item["request_id"],
+        )
+    raise CodecError(f"unknown cached value type {kind!r}")
+
+
+def _error(error: capillary_errors.CapillaryError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {
+        "class": type(error).__name__,
+        "message": error.message,
+        "code": error.code,
+        "status": error.status,
+        "request_id": error.request_id,
+    }
+
+
+def _read_error(item: dict[str, Any] | None) -> capillary_errors.CapillaryError | None:
+    if item is None:
+        return None
+    cls = ERROR_CLASSES.get(item["class"])
+    if cls is None:
+        raise CodecError("unknown cached error class")
+    return cls(
+        str(item["message"]),
+        code=item["code"],
+        status=item["status"],
+        request_id=item["request_id"],
+    )

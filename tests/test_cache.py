@@ -1,0 +1,171 @@
+"""Cache backends without a server: the JSON codec, MemoryCache, and RedisCache when Redis is
+unreachable (the circuit breaker)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.capillary import errors
+from app.capillary.models import (
+    Balance,
+    PromisedSchedule,
+    ScheduleEntry,
+    TriggerEntry,
+    UpstreamMessage,
+)
+from app.lookup import codec
+from app.lookup.cache import MemoryCache, RedisCache
+from app.lookup.service import Outcome, build_cache
+
+IST = ZoneInfo("Asia/Kolkata")
+NEWFOUNDLAND = timezone(timedelta(hours=-3, minutes=-30))
+FETCHED = datetime(2026, 11, 21, 10, 15, 30, 123456, tzinfo=UTC)
+
+BALANCE = Balance(
+    entity_id=565039505,
+    entity_type="CUSTOMER",
+    total_points=Decimal("8890.500"),
+    main_points=Decimal("8500.000"),
+    promised_points=Decimal("390.5"),
+    delayed_accrual_points=Decimal("0.1000000000000000055511151231257827"),
+    external_trigger_points=Decimal("-0"),
+    program_id=2199,
+    warnings=(UpstreamMessage(91001, "Some point details could not be fetched"),),
+    request_id="req-1",
+)
+SCHEDULE = PromisedSchedule(
+    entity_id=565039505,
+    entity_type="FLEET",
+    entries=(
+        ScheduleEntry(Decimal("100.25"), datetime(2026, 12, 16, 0, 0, tzinfo=IST), 2199, "x"),
+        ScheduleEntry(
+            Decimal("1E+3"),
+            datetime(2027, 3, 1, 9, 30, tzinfo=NEWFOUNDLAND),
+            1933,
+            "bill_promotions",
+            "SLAB",
+        ),
+        ScheduleEntry(Decimal("7"), datetime(2027, 1, 1, tzinfo=UTC), 890, "line_item_regular"),
+    ),
+    triggers=(TriggerEntry(Decimal("55.5"), 2199, "customer_promotions"),),
+    warnings=(UpstreamMessage(None, "no code"),),
+    request_id=None,
+)
+ERRORS = [
+    errors.CapillaryError("base", code=1, status=2, request_id="r"),
+    errors.UpstreamUnavailable("down", status=503),
+    errors.UpstreamTimeout("page deadline passed"),
+    errors.MalformedResponse("cut", status=200, request_id="r2"),
+    errors.UpstreamApiError("odd", code=9999, status=400),
+    errors.MemberNotFound("nope", code=8015, status=200, request_id="r3"),
+    errors.InvalidProgram("prog", code=885),
+    errors.InvalidDate("date", code=1215),
+    errors.AccessDenied("denied", status=401),
+]
+
+
+def _same_time(a: datetime, b: datetime) -> None:
+    assert a == b
+    assert a.utcoffset() == b.utcoffset()
+    assert a.tzname() == b.tzname()
+
+
+@pytest.mark.parametrize("value", [BALANCE, SCHEDULE], ids=["balance", "schedule"])
+def test_values_round_trip_exactly(value):
+    back = codec.decode_outcome(codec.encode_outcome(Outcome(value, None, FETCHED)))
+    assert back.value == value
+    assert back.error is None
+    _same_time(back.fetched_at, FETCHED)
+
+
+def test_decimals_keep_their_exact_digits_and_times_their_zone_names():
+    back = codec.decode_outcome(codec.encode_outcome(Outcome(SCHEDULE, None, FETCHED))).value
+    assert [str(e.points) for e in back.entries] == ["100.25", "1E+3", "7"]
+    for before, after in zip(SCHEDULE.entries, back.entries, strict=True):
+        _same_time(after.redeemable_from, before.redeemable_from)
+    assert back.entries[0].redeemable_from.tzname() == "IST"
+    balance = codec.decode_outcome(codec.encode_outcome(Outcome(BALANCE, None, FETCHED))).value
+    assert str(balance.total_points) == "8890.500"
+    assert str(balance.external_trigger_points) == "-0"
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+def test_errors_round_trip_as_their_own_class(error):
+    back = codec.decode_outcome(codec.encode_outcome(Outcome(None, error, FETCHED)))
+    assert type(back.error) is type(error)
+    assert (back.error.message, back.error.code, back.error.status, back.error.request_id) == (
+        error.message,
+        error.code,
+        error.status,
+        error.request_id,
+    )
+    assert back.error.explanation == error.explanation
+    assert back.value is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"v": 99}',
+        b'{"v": 1, "at": ["2026-01-01T00:00:00", null], "value": null, "error": null}',
+        b'{"v": 1, "at": ["2026-01-01T00:00:00+00:00", null], "value": null,'
+        b' "error": {"class": "SystemExit", "message": "x", "code": null, "status": null,'
+        b' "request_id": null}}',
+        b'{"v": 1, "at": ["2026-01-01T00:00:00+00:00", null], "value": {"type": "os"},'
+        b' "error": null}',
+    ],
+    ids=["garbage", "list", "version", "naive-time", "foreign-class", "foreign-type"],
+)
+def test_anything_else_is_refused(raw):
+    with pytest.raises(codec.CodecError):
+        codec.decode_outcome(raw)
+
+
+def test_memory_cache_get_many_leaves_out_missing_and_expired(monkeypatch):
+    cache = MemoryCache()
+    cache.set_many([("a", 1, 30), ("b", 2, 0.01), ("c", 3, 0)])
+    time.sleep(0.02)
+    assert cache.get_many(["a", "b", "c", "d"]) == {"a": 1}
+
+
+def test_build_cache_is_in_process_without_a_redis_url():
+    assert isinstance(build_cache({"CACHE_REDIS_URL": None}), MemoryCache)
+    redis_cache = build_cache({"CACHE_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert isinstance(redis_cache, RedisCache)
+    redis_cache.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_redis_misses_quietly_and_backs_off(caplog):
+    cache = RedisCache(
+        f"redis://127.0.0.1:{_closed_port()}/0",
+        encode=codec.encode_outcome,
+        decode=codec.decode_outcome,
+        backoff_seconds=60,
+    )
+    outcome = Outcome(BALANCE, None, FETCHED)
+    with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
+        cache.set("balance:565039505:2199:0::", outcome, 30)
+        assert not cache.available  # the breaker opened
+        assert cache.get("balance:565039505:2199:0::") is None
+        assert cache.get_many(["a", "b"]) == {}
+        cache.set("x", outcome, 30)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # one warning, not one per call
+    assert "565039505" not in warnings[0].getMessage()
+    assert not cache.ping()
+    cache.close()
