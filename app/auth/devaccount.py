@@ -34,7 +34,9 @@ def register(app: Flask) -> None:
             done.append(True)
             ensure_dev_account(app)
 
-    app.before_request(first_request)
+    # First in line: the sign-in guard answers anonymous requests with a redirect, and
+    # nothing registered after it would run.
+    app.before_request_funcs.setdefault(None, []).insert(0, first_request)
 
 
 def ensure_dev_account(app: Flask) -> None:
