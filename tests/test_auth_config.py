@@ -139,3 +139,15 @@ def test_the_dev_account_is_only_ever_made_in_local_debug_mode(debug, testing, m
     app.config["AUTH_MODE"] = mode
     register(app)
     assert bool(app.before_request_funcs.get(None)) is hooked
+
+
+def test_in_debug_mode_the_first_request_makes_the_dev_account(make_app, capsys):
+    app = make_app(TESTING=False, DEBUG=True)
+    with app.app_context():
+        db.session.execute(delete(StaffUser))
+        db.session.commit()
+    response = app.test_client().get("/")  # anonymous: the guard redirects to sign in
+    assert response.status_code == 302
+    assert f"Sign in as {DEV_ACCOUNT} with password: " in capsys.readouterr().err
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser.username)) == DEV_ACCOUNT
