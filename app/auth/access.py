@@ -21,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The only endpoints reachable without a signed-in staff member. Everything else, including
 # views added later and URLs that match no view, goes through the guard below.
-PUBLIC_ENDPOINTS = frozenset({"static", "main.healthz", "auth.login"})
+PUBLIC_ENDPOINTS = frozenset({"static", "main.healthz", "main.readyz", "auth.login"})
 
 LAST_SEEN_KEY = "last_seen"
 

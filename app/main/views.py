@@ -1,9 +1,29 @@
-"""Pages that belong to no feature: the liveness check."""
+"""Pages that belong to no feature: liveness and readiness checks (public, no sign-in)."""
+
+from datetime import UTC, datetime
+
+from flask import current_app
 
 from app.main import bp
+from app.main.readiness import ReadinessProbe
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
-    """Liveness: answers without touching the upstream."""
+    """Liveness: answers without touching the upstream, the database or the session."""
     return {"status": "ok"}, 200
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, object], int]:
+    """Readiness: 200 when the upstream answers (checked at most every few seconds), else 503."""
+    probe = current_app.extensions.get("readiness")
+    if probe is None:
+        probe = current_app.extensions.setdefault(
+            "readiness",
+            ReadinessProbe(
+                current_app.extensions["capillary"], current_app.config["READINESS_CACHE_SECONDS"]
+            ),
+        )
+    verdict = probe.check()
+    return verdict.as_json(datetime.now(UTC)), 200 if verdict.ready else 503

@@ -1,0 +1,1 @@
+"""Benchmarks and the process harness they share with the serving tests."""

@@ -1,0 +1,176 @@
+"""Start the sandbox and the app under gunicorn as real processes, and sign staff in.
+
+Used by bench/lookup_bench.py and by the serving tests. Loopback only; every process started
+here is stopped by stop() (also on failure, via the Processes context manager).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+STAFF_PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway local account
+
+
+def free_port() -> int:
+    """A currently free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Processes:
+    """Child processes to stop, in reverse order, when the block ends."""
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def start(self, args: list[str], env: Mapping[str, str], **kwargs: object):
+        """Start one child process."""
+        child = subprocess.Popen(args, env=dict(env), cwd=ROOT, **kwargs)  # noqa: S603
+        self.children.append(child)
+        return child
+
+    def stop(self) -> None:
+        """SIGTERM each child, then SIGKILL any still running after a few seconds."""
+        for child in reversed(self.children):
+            if child.poll() is None:
+                child.terminate()
+        for child in reversed(self.children):
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=5)
+        self.children.clear()
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_sandbox(procs: Processes, latency_ms: float) -> tuple[str, str, str]:
+    """The sandbox in its own process; returns (url, username, password)."""
+    child = procs.start(
+        [sys.executable, "-m", "bench.sandbox_main", "--latency-ms", str(latency_ms)],
+        os.environ,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline().decode().split()
+    if len(line) != 3:
+        raise RuntimeError("the sandbox did not start")
+    url, username, password = line
+    return url, username, password
+
+
+def app_env(
+    instance_dir: Path, sandbox: tuple[str, str, str], programs: Mapping[int, str], **extra: str
+) -> dict[str, str]:
+    """Environment for the app: a real upstream URL, a SQLite file, throwaway secrets."""
+    url, username, password = sandbox
+    env = {
+        **os.environ,
+        "FLASK_SECRET_KEY": "bench-secret-not-for-production",
+        "FLASK_AUDIT_HASH_KEY": "bench-audit-key-not-for-production",
+        "FLASK_DATABASE_URL": f"sqlite:///{instance_dir / 'points-desk.sqlite3'}",
+        "FLASK_CAPILLARY_BASE_URL": url,
+        "FLASK_CAPILLARY_AUTH": "basic",
+        "FLASK_CAPILLARY_USERNAME": username,
+        "FLASK_CAPILLARY_PASSWORD": password,
+        "FLASK_CAPILLARY_PROGRAMS": json.dumps({str(k): v for k, v in programs.items()}),
+        "FLASK_CAPILLARY_DEFAULT_PROGRAM": str(next(iter(programs))),
+        "FLASK_CAPILLARY_CLUSTER_TIMEZONE": "Asia/Kolkata",
+        # Plain http on loopback: the session cookie must not be Secure-only here.
+        "FLASK_SESSION_COOKIE_SECURE": "false",
+        "FLASK_LOOKUP_RATE_LIMIT": "100000 per minute",
+        "FLASK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **extra,
+    }
+    return env
+
+
+def prepare_database(env: Mapping[str, str], staff: list[str]) -> None:
+    """Migrate the database and create agent accounts through the real CLI."""
+    flask = [str(BIN / "flask"), "--app", "app"]
+    subprocess.run(  # noqa: S603
+        [*flask, "db", "upgrade"],
+        env=dict(env),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    for name in staff:
+        subprocess.run(  # noqa: S603
+            [*flask, "users", "add", name, "--role", "agent"],
+            env=dict(env),
+            cwd=ROOT,
+            input=(STAFF_PASSWORD + "\n").encode(),
+            check=True,
+            capture_output=True,
+        )
+
+
+def start_gunicorn(
+    procs: Processes, env: Mapping[str, str], port: int, *, workers: int, threads: int
+) -> str:
+    """The app under gunicorn with the repository's gunicorn.conf.py; returns its base URL."""
+    env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    procs.start([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")], env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return base
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start within 30 s")
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = CSRF_RE.search(html)
+    if found is None:
+        raise RuntimeError("no csrf_token on the page")
+    return found.group(1)
+
+
+def signed_in(base: str, username: str) -> requests.Session:
+    """A requests session signed in through the real login form."""
+    session = requests.Session()
+    login = session.get(base + "/login", timeout=10)
+    response = session.post(
+        base + "/login",
+        data={
+            "username": username,
+            "password": STAFF_PASSWORD,
+            "csrf_token": csrf_token(login.text),
+        },
+        timeout=10,
+        allow_redirects=False,
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"sign-in failed with {response.status_code}")
+    return session

@@ -1,0 +1,97 @@
+"""Serving: /healthz and /readyz, and liveness under gunicorn while the upstream hangs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from app.sandbox import data as demo
+from bench import harness
+from tests.conftest import sandbox_config
+
+
+def test_healthz_and_readyz_are_public_and_make_no_upstream_call_for_liveness(
+    anon_client, upstream
+):
+    assert anon_client.get("/healthz").json == {"status": "ok"}
+    assert upstream.request_log() == []
+    response = anon_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ready"
+    assert response.json["upstream"] == "answers"
+
+
+def test_readiness_is_cached_briefly(make_app, upstream):
+    app = make_app(READINESS_CACHE_SECONDS=60)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    assert len(upstream.request_log()) == 1
+    upstream.configure(fault="unavailable")
+    assert client.get("/readyz").status_code == 200  # the cached verdict
+    assert len(upstream.request_log()) == 1
+
+
+@pytest.mark.parametrize("fault", ["unavailable", "html", "malformed"])
+def test_readyz_is_503_when_the_upstream_does_not_answer_properly(make_app, upstream, fault):
+    upstream.configure(fault=fault)
+    client = make_app(READINESS_CACHE_SECONDS=0, CAPILLARY_RETRIES=0).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "not ready"
+    assert response.json["upstream"] in ("UpstreamUnavailable", "MalformedResponse")
+    upstream.configure(fault=None)
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_is_503_when_credentials_are_refused(make_app, upstream):
+    client = make_app(CAPILLARY_PASSWORD="wrong", READINESS_CACHE_SECONDS=0).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["upstream"] == "AccessDenied"
+
+
+def test_healthz_answers_while_every_lookup_waits_on_a_hung_upstream(upstream, tmp_path):
+    """gunicorn, 1 worker x 6 threads (so 2 lookup slots); 12 lookups at an upstream that
+    never answers in time. /healthz must still answer, quickly."""
+    config = sandbox_config(upstream)
+    sandbox = (upstream.url, upstream.username, upstream.password)
+    env = harness.app_env(
+        tmp_path,
+        sandbox,
+        config["CAPILLARY_PROGRAMS"],
+        FLASK_LOOKUP_DEADLINE="2",
+        FLASK_CAPILLARY_RETRIES="0",
+    )
+    env.pop("FLASK_LOOKUP_MAX_CONCURRENT", None)
+    harness.prepare_database(env, ["agent.alice"])
+    with harness.Processes() as procs:
+        base = harness.start_gunicorn(procs, env, harness.free_port(), workers=1, threads=6)
+        session = harness.signed_in(base, "agent.alice")
+        upstream.configure(fault="slow", slow_seconds=3)
+        statuses: list[int] = []
+
+        def look_up(n: int) -> None:
+            link = f"{base}/members/{demo.MEMBER_MULTI_PROGRAM}?from=2030-01-{n + 1:02d}"
+            try:
+                statuses.append(session.get(link, timeout=15).status_code)
+            except requests.RequestException:
+                statuses.append(-1)
+
+        lookups = [threading.Thread(target=look_up, args=(n,)) for n in range(12)]
+        for thread in lookups:
+            thread.start()
+        time.sleep(0.5)  # the lookups are in, the two slots hold hung upstream calls
+        started = time.monotonic()
+        health = requests.get(base + "/healthz", timeout=5)
+        elapsed = time.monotonic() - started
+        for thread in lookups:
+            thread.join(20)
+        upstream.configure(fault=None)
+    assert health.status_code == 200
+    assert elapsed < 1.0, f"/healthz took {elapsed:.2f} s"
+    assert len(statuses) == 12
+    assert statuses.count(503) >= 8  # turned away at once: only two lookups may wait
+    assert -1 not in statuses
