@@ -16,6 +16,7 @@ from app.lookup.scope import ALL, DEFAULT, LookupParams
 from app.lookup.service import MemberData, Outcome
 
 ZERO = Decimal(0)
+SLIP_DAYS = 10  # dates on the printed slip; the screen shows them all
 
 POINTS_TYPE_LABELS = {
     "bill_regular": "Bill, regular",
@@ -110,6 +111,12 @@ class TimelineDay:
     lines: tuple[TimelineLine, ...]
     total: Decimal
     projected_available: Decimal | None  # available now + everything converted by then
+    index: int = 0  # position in the timeline, 0 for the soonest date
+
+    @property
+    def on_slip(self) -> bool:
+        """Whether the printed one-page slip lists this date (only the soonest are)."""
+        return self.index < SLIP_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +317,7 @@ def build_timeline(
                 lines=tuple(lines),
                 total=total,
                 projected_available=running,
+                index=len(days),
             )
         )
     return tuple(days)

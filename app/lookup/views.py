@@ -12,13 +12,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from app.auth.access import current_staff
 from app.capillary import Identifier, MemberLookup, MemberRef
 from app.lookup import bp, identifiers
 from app.lookup.failures import FormFailure, blocking_error, explain_failure
 from app.lookup.forms import LookupForm
 from app.lookup.page import build_page
+from app.lookup.recent import recent_for, remember
 from app.lookup.scope import InvalidParameters, LookupParams
 from app.lookup.service import MemberData, get_service
+from app.lookup.summary import ticket_summary
 
 SESSION_KEY = "looked_up"
 # How many upstream calls the request made: for the benchmark and for operators' tools.
@@ -73,7 +76,16 @@ def _member_ref(form: LookupForm) -> MemberRef:
 
 
 def _render_search(form: LookupForm, failure: FormFailure | None = None, status: int = 200):
-    return render_template("lookup/search.html", form=form, failure=failure), status
+    return render_template(
+        "lookup/search.html", form=form, failure=failure, recent=_recent()
+    ), status
+
+
+def _recent():
+    staff = current_staff()
+    if staff is None:
+        return []
+    return recent_for(staff.username, current_app.config["CAPILLARY_PROGRAMS"])
 
 
 @bp.get("/")
@@ -156,10 +168,16 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         )
         failure = explain_failure(error, form)
         return _render_search(form, failure, failure.status)
+    page = _page(data)
+    looked_up = _looked_up(member_id)
+    staff = current_staff()
+    if staff is not None:
+        remember(staff.username, member_id, params)
     return render_template(
         "lookup/member.html",
-        page=_page(data),
-        looked_up=_looked_up(member_id),
+        page=page,
+        looked_up=looked_up,
+        summary=ticket_summary(page, looked_up),
         view_form=_view_form(params),
     )
 

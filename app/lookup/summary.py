@@ -1,0 +1,52 @@
+"""The "summary for a ticket": the member page's key figures as plain text to paste.
+
+Built from the page's view model, with the identifier only ever in its masked form.
+"""
+
+from __future__ import annotations
+
+from app.formatting import format_date, format_datetime, format_points, zone_label
+from app.lookup.page import MemberPage
+
+NEXT_CONVERSIONS = 3
+FROM_A_LINK = "Capillary customer id (opened from a link)"
+
+
+def ticket_summary(page: MemberPage, looked_up: str | None) -> str:
+    """Plain text: member, masked identifier, scope, as-of, balances, next conversions."""
+    lines = [
+        f"Member: {page.member_id}",
+        f"Looked up by: {looked_up or FROM_A_LINK}",
+        f"Program: {page.scope_label}",
+    ]
+    params = page.params
+    if params.start_date or params.end_date:
+        start = format_date(params.start_date) if params.start_date else "from now"
+        end = format_date(params.end_date) if params.end_date else "any time"
+        lines.append(f"Pending points: {start} to {end}")
+    lines.append(f"As of: {format_datetime(page.as_of, seconds=True)}")
+    lines.append("")
+    if page.balance_failed:
+        lines.append("Balance: could not be fetched")
+    else:
+        for tile in page.tiles:
+            lines.append(f"{tile.label}: {format_points(tile.points)}")
+    lines.append("")
+    if page.schedule_failed:
+        lines.append("Next conversions: could not be fetched")
+    elif not page.timeline:
+        lines.append("Next conversions: none with a date")
+    else:
+        lines.append("Next conversions:")
+        for day in page.timeline[:NEXT_CONVERSIONS]:
+            lines.append(
+                f"- {format_date(day.day)} ({zone_label(day.first_at)}): "
+                f"{format_points(day.total)} points"
+            )
+    if not page.schedule_failed:
+        lines.append(f"Waiting for an event (no date): {format_points(page.triggers_total)} points")
+    if page.failures:
+        lines.append("")
+        lines.append("Missing from this lookup:")
+        lines.extend(f"- {notice.title}" for notice in page.failures)
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Browser fixtures: the real app served over HTTP, and Debian's Chromium driven by Playwright.
+
+Playwright's own browser download cannot work here, so it drives the `chromium` package
+(apt-get install chromium). Without it these tests skip, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.sandbox.server import SandboxServer
+from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, add_staff, sandbox_config
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+INSTALL_HINT = "install it with `apt-get install chromium` (or set CHROMIUM_PATH)"
+# Without the background-networking switches Chromium keeps calling home, which floods a
+# closed network with failing requests and slows every test.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+TABLET = {"width": 768, "height": 1024}
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser carries the `browser` marker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    message = f"Chromium not found at {CHROMIUM}: {INSTALL_HINT}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class LiveServer:
+    """The app under test, served on a loopback port."""
+
+    app: Flask
+    url: str
+
+    def path(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    sandbox: SandboxServer, migrated_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The real app with CSRF on and its own migrated database, in a daemon thread."""
+    db_path = tmp_path_factory.mktemp("live") / "points-desk.sqlite3"
+    shutil.copyfile(migrated_db, db_path)
+    config = {
+        **sandbox_config(sandbox),
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "WTF_CSRF_ENABLED": True,
+    }
+    app = create_app(config)
+    with app.app_context():
+        add_staff(AGENT, "agent")
+        add_staff(ADMIN, "admin")
+    # One access-log line per request would bury the failures in the output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One headless Chromium for the whole session."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server: LiveServer, upstream: SandboxServer) -> Iterator[Callable]:
+    """Make fresh browser contexts (own cookies) for this test; all closed at the end."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("viewport", LAPTOP)
+        options.setdefault("base_url", live_server.url)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh context, not signed in."""
+    return new_context().new_page()
+
+
+def sign_in(page, username: str = AGENT, password: str = TEST_PASSWORD) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto("/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Look up a member").wait_for()
+
+
+@pytest.fixture
+def agent_page(page):
+    """A page signed in as the agent, on the lookup form."""
+    sign_in(page)
+    return page
+
+
+@pytest.fixture
+def admin_page(page):
+    """A page signed in as the admin."""
+    sign_in(page, ADMIN)
+    return page
