@@ -38,9 +38,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_security_headers(app)
     register_upstream(app)
+    register_lookup(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_dev_account(app)
+    register_cli(app)
     return app
 
 
@@ -84,15 +86,26 @@ def register_upstream(app: Flask) -> None:
     app.extensions["capillary"] = CapillaryClient.from_config(app.config)
 
 
+def register_lookup(app: Flask) -> None:
+    """The lookup service (shared pool and cache) and the filters its pages use."""
+    from app import formatting
+    from app.lookup import service
+
+    service.init_app(app)
+    formatting.register_filters(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach the feature blueprints."""
     from app import audit, auth
+    from app.lookup import bp as lookup_bp
     from app.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(lookup_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -107,3 +120,10 @@ def register_dev_account(app: Flask) -> None:
     from app.auth import devaccount
 
     devaccount.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Commands: `flask sandbox run` (the stand-in upstream on its own)."""
+    from app.sandbox.cli import register_cli as register_sandbox_cli
+
+    register_sandbox_cli(app)

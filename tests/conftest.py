@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import flask_migrate
@@ -47,6 +47,14 @@ def sandbox_config(server: SandboxServer) -> dict[str, object]:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_STORAGE_URI": "memory://",
     }
+
+
+@pytest.fixture
+def upstream(sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """The session sandbox with no faults, no latency and an empty request log."""
+    sandbox.reset()
+    yield sandbox
+    sandbox.reset()
 
 
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105
@@ -145,3 +153,35 @@ def normalize_spaces(text: str) -> str:
 def soup(response) -> BeautifulSoup:
     """Parse a response body as HTML."""
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.fixture
+def make_client(
+    sandbox: SandboxServer, migrated_db: Path, tmp_path: Path
+) -> Iterator[Callable[..., FlaskClient]]:
+    """Build an app with config overrides; return a client signed in as an agent.
+
+    Signs in through the login form, CSRF token included when the overrides turn CSRF on.
+    """
+    apps: list[Flask] = []
+
+    def make(**overrides: object) -> FlaskClient:
+        db_path = tmp_path / f"points-desk-{len(apps)}.sqlite3"
+        shutil.copyfile(migrated_db, db_path)
+        config = {**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}", **overrides}
+        app = create_app(config)
+        apps.append(app)
+        with app.app_context():
+            add_staff(AGENT, "agent")
+        client = app.test_client()
+        token = soup(client.get("/login")).select_one("input[name=csrf_token]")
+        data = {"username": AGENT, "password": TEST_PASSWORD}
+        if token is not None:
+            data["csrf_token"] = token["value"]
+        assert client.post("/login", data=data).status_code == 302
+        return client
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
