@@ -91,6 +91,9 @@ class Defaults:
     # Rate limits (Flask-Limiter). "redis://host:6379/0" to share counts between servers.
     RATELIMIT_STORAGE_URI = "memory://"
     LOOKUP_RATE_LIMIT = "30 per minute"
+    # Member pages (deep links, program switches, refreshes) are cheaper for staff to make
+    # many of, but each is a lookup by id: limited too, against enumeration.
+    MEMBER_PAGE_RATE_LIMIT = "120 per minute"
 
 
 REQUIRED_OUTSIDE_DEVELOPMENT = ("SECRET_KEY", "AUDIT_HASH_KEY")

@@ -14,7 +14,9 @@ from werkzeug.wrappers import Response
 
 from app.auth.access import current_staff
 from app.capillary import Identifier, MemberLookup, MemberRef
+from app.extensions import limiter
 from app.lookup import bp, identifiers
+from app.lookup.accountability import outcome_of, recorded
 from app.lookup.failures import FormFailure, blocking_error, explain_failure
 from app.lookup.forms import LookupForm
 from app.lookup.page import build_page
@@ -24,6 +26,10 @@ from app.lookup.service import MemberData, get_service
 from app.lookup.summary import ticket_summary
 
 SESSION_KEY = "looked_up"
+VIEW_FORM_DATES = {"start_date", "end_date"}
+# The member id a lookup POST just recorded and redirected to: its page is the same lookup,
+# so it writes no second audit record.
+JUST_RECORDED_KEY = "just_recorded"
 # How many upstream calls the request made: for the benchmark and for operators' tools.
 CALLS_HEADER = "X-Upstream-Calls"
 BUSY_RETRY_SECONDS = 2
@@ -94,12 +100,40 @@ def search():
     return _render_search(_form())
 
 
+def _lookup_limit() -> str:
+    return current_app.config["LOOKUP_RATE_LIMIT"]
+
+
+def _member_page_limit() -> str:
+    return current_app.config["MEMBER_PAGE_RATE_LIMIT"]
+
+
+def _known_type(identifier_type: object) -> str:
+    return identifier_type if identifier_type in identifiers.IDENTIFIER_TYPES else "invalid"
+
+
+def _not_recorded() -> tuple[str, int]:
+    return render_template("lookup/not_recorded.html"), 503
+
+
 @bp.post("/lookup")
+@limiter.limit(_lookup_limit)
 @bounded
 def submit():
     """Find the member in one round of upstream calls, then redirect to their deep link."""
     form = _form()
     if not form.validate_on_submit():
+        if "csrf_token" not in form.errors:
+            # A refused attempt is recorded too (no identifier: it may be anything typed).
+            # It shows no member data, so the form comes back even if that write fails.
+            recorded(
+                identifier_type=_known_type(form.identifier_type.data),
+                identifier_value=None,
+                member_id=None,
+                params=None,
+                outcome="refused",
+                upstream_ms=None,
+            )
         return _render_search(form, status=400)
     params = LookupParams.from_form_value(
         form.program.data,
@@ -109,6 +143,15 @@ def submit():
     )
     data = _fetch(_member_ref(form), params)
     error = blocking_error(data)
+    if not recorded(
+        identifier_type=form.identifier_type.data,
+        identifier_value=form.cleaned_identifier,
+        member_id=data.member_id,
+        params=params,
+        outcome=outcome_of(error),
+        upstream_ms=data.upstream_ms,
+    ):
+        return _not_recorded()
     if error is not None:
         failure = explain_failure(error, form)
         return _render_search(form, failure, failure.status)
@@ -117,6 +160,7 @@ def submit():
         "member_id": data.member_id,
         "what": f"{type_label} {identifiers.mask(form.cleaned_identifier or '')}",
     }
+    session[JUST_RECORDED_KEY] = data.member_id
     return redirect(url_for("lookup.member", member_id=data.member_id, **params.to_query()))
 
 
@@ -138,6 +182,7 @@ def _link_params(member_id: int) -> LookupParams | tuple[str, int]:
 
 
 @bp.post("/members/<int:member_id>/refresh")
+@limiter.limit(_member_page_limit)
 @bounded
 def refresh(member_id: int) -> Response | tuple[str, int]:
     """Refetch the member's figures past the cache, then show the same deep link (PRG)."""
@@ -149,14 +194,28 @@ def refresh(member_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/members/<int:member_id>")
+@limiter.limit(_member_page_limit)
 @bounded
 def member(member_id: int) -> Response | tuple[str, int] | str:
     """The member page; a deep link that names no personal identifier."""
+    if VIEW_FORM_DATES & request.args.keys():
+        # The program/dates form on this page submits its fields' names; links say from/to.
+        return redirect(url_for("lookup.member", member_id=member_id, **_link_query(request.args)))
     params = _link_params(member_id)
     if not isinstance(params, LookupParams):
         return params
     data = _fetch(member_id, params)
     error = blocking_error(data)
+    just_recorded = session.pop(JUST_RECORDED_KEY, None) == member_id
+    if not just_recorded and not recorded(
+        identifier_type=identifiers.CUSTOMER_ID,
+        identifier_value=str(member_id),
+        member_id=member_id,
+        params=params,
+        outcome=outcome_of(error),
+        upstream_ms=data.upstream_ms,
+    ):
+        return _not_recorded()
     if error is not None:
         form = _form(
             formdata=None,
@@ -180,6 +239,13 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         summary=ticket_summary(page, looked_up),
         view_form=_view_form(params),
     )
+
+
+def _link_query(args) -> dict[str, str]:
+    """The view form's query as the deep link's: from/to for the dates, empty ones left out."""
+    query = {"program": args.get("program", ""), "from": args.get("start_date", "")}
+    query["to"] = args.get("end_date", "")
+    return {key: value for key, value in query.items() if value}
 
 
 def _page(data: MemberData):
