@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run serve test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/flask --app app --debug db upgrade
 	$(BIN)/flask --app app run --debug
+
+## Production server: gunicorn with threaded workers (settings in gunicorn.conf.py).
+## Needs FLASK_SECRET_KEY, FLASK_AUDIT_HASH_KEY and the upstream settings (see README).
+serve: $(STAMP)
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
+## The lookup benchmark: sandbox with injected latency + the app under gunicorn.
+bench: $(STAMP)
+	$(BIN)/python -m bench.lookup_bench
 
 ## Set up and run the whole test suite.
 test: $(STAMP)

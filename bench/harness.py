@@ -63,19 +63,37 @@ class Processes:
         self.stop()
 
 
-def start_sandbox(procs: Processes, latency_ms: float) -> tuple[str, str, str]:
-    """The sandbox in its own process; returns (url, username, password)."""
-    child = procs.start(
-        [sys.executable, "-m", "bench.sandbox_main", "--latency-ms", str(latency_ms)],
-        os.environ,
-        stdout=subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    line = child.stdout.readline().decode().split()
-    if len(line) != 3:
-        raise RuntimeError("the sandbox did not start")
-    url, username, password = line
-    return url, username, password
+class SandboxProcess:
+    """The sandbox in its own process (bench/sandbox_main.py), its latency set over stdin."""
+
+    def __init__(self, procs: Processes, latency_ms: float) -> None:
+        self.child = procs.start(
+            [sys.executable, "-m", "bench.sandbox_main", "--latency-ms", str(latency_ms)],
+            os.environ,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+        )
+        line = self._readline().split()
+        if len(line) != 3:
+            raise RuntimeError("the sandbox did not start")
+        self.url, self.username, self.password = line
+
+    @property
+    def credentials(self) -> tuple[str, str, str]:
+        """(url, username, password)."""
+        return self.url, self.username, self.password
+
+    def set_latency(self, latency_ms: float) -> None:
+        """Change the injected latency per request."""
+        assert self.child.stdin is not None
+        self.child.stdin.write(f"latency {latency_ms}\n".encode())
+        self.child.stdin.flush()
+        if self._readline().strip() != "ok":
+            raise RuntimeError("the sandbox did not take the new latency")
+
+    def _readline(self) -> str:
+        assert self.child.stdout is not None
+        return self.child.stdout.readline().decode()
 
 
 def app_env(
@@ -98,6 +116,7 @@ def app_env(
         # Plain http on loopback: the session cookie must not be Secure-only here.
         "FLASK_SESSION_COOKIE_SECURE": "false",
         "FLASK_LOOKUP_RATE_LIMIT": "100000 per minute",
+        "FLASK_MEMBER_PAGE_RATE_LIMIT": "100000 per minute",
         "FLASK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **extra,
     }

@@ -1,33 +1,38 @@
 """Run the stand-in upstream on its own, for the benchmark: `python -m bench.sandbox_main`.
 
 Like `flask sandbox run`, without building the dashboard app around it (which would need
-its secrets and start a second, embedded sandbox). Stops on SIGTERM/SIGINT.
+its secrets and start a second, embedded sandbox). Reads "latency <ms>" lines on stdin to
+change the injected latency; stops when stdin closes or on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from app.sandbox.server import start_sandbox
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Start the sandbox, print its URL and credentials as one line, wait for a signal."""
+    """Start the sandbox, print its URL and credentials as one line, obey stdin until EOF."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args(argv)
     server = start_sandbox(port=args.port, latency=args.latency_ms / 1000)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     sys.stdout.write(f"{server.url} {server.username} {server.password}\n")
     sys.stdout.flush()
-    stop.wait()
-    server.stop()
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if len(words) == 2 and words[0] == "latency":
+                server.configure(latency=float(words[1]) / 1000)
+                sys.stdout.write("ok\n")
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":
