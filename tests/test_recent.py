@@ -101,3 +101,9 @@ def test_printed_slip_marks_the_later_dates(client, upstream):
     assert not any("off-slip" in day["class"] for day in days[:10])
     assert all("off-slip" in day["class"] for day in days[10:])
     assert page.select_one("#timeline-slip-note") is not None
+
+
+def test_the_view_forms_dates_become_the_deep_links(client, upstream):
+    response = client.get("/members/700000001?program=all&start_date=2026-12-01&end_date=&extra=1")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/members/700000001?program=all&from=2026-12-01"
