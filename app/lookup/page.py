@@ -16,7 +16,9 @@ from app.lookup.scope import ALL, DEFAULT, LookupParams
 from app.lookup.service import MemberData, Outcome
 
 ZERO = Decimal(0)
-SLIP_DAYS = 10  # dates on the printed slip; the screen shows them all
+# The printed slip lists only the soonest dates, so it stays on one page; the screen shows all.
+SLIP_DAYS = 10
+SLIP_LINES = 14  # ...and only as many table lines as the page has room for
 
 POINTS_TYPE_LABELS = {
     "bill_regular": "Bill, regular",
@@ -112,11 +114,7 @@ class TimelineDay:
     total: Decimal
     projected_available: Decimal | None  # available now + everything converted by then
     index: int = 0  # position in the timeline, 0 for the soonest date
-
-    @property
-    def on_slip(self) -> bool:
-        """Whether the printed one-page slip lists this date (only the soonest are)."""
-        return self.index < SLIP_DAYS
+    on_slip: bool = True  # listed on the printed one-page slip (only the soonest dates are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +289,7 @@ def build_timeline(
     )
     days: list[TimelineDay] = []
     running = available
+    slip_lines = 0
     for day, day_entries in groupby(entries, key=_day_key):
         group = list(day_entries)
         lines: list[TimelineLine] = []
@@ -309,6 +308,8 @@ def build_timeline(
         total = sum((line.points for line in lines), ZERO)
         running = running + total if running is not None else None
         first_at = min(e.redeemable_from for e in group)
+        slip_lines += len(lines)
+        on_slip = not days or (len(days) < SLIP_DAYS and slip_lines <= SLIP_LINES)
         days.append(
             TimelineDay(
                 day=day,
@@ -318,6 +319,7 @@ def build_timeline(
                 total=total,
                 projected_available=running,
                 index=len(days),
+                on_slip=on_slip and (not days or days[-1].on_slip),
             )
         )
     return tuple(days)
