@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Only reached in development and tests (check() refuses elsewhere).
         app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105
 
+    register_proxy_fix(app)
     register_extensions(app)
     register_security_headers(app)
     register_upstream(app)
@@ -44,6 +45,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_dev_account(app)
     register_cli(app)
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR reverse proxies, take the client address and scheme from them."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -95,6 +95,15 @@ class Defaults:
     # many of, but each is a lookup by id: limited too, against enumeration.
     MEMBER_PAGE_RATE_LIMIT = "120 per minute"
 
+    # Request bodies. Every form here is a few hundred bytes; a larger body is refused with a
+    # 413 page before it is parsed, so it cannot tie up memory or a request thread.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto, the number of such proxies
+    # (usually 1), so sign-in throttling sees staff addresses rather than the proxy's.
+    # 0: off; the header is then ignored, as anyone can send it.
+    PROXY_FIX_X_FOR = 0
+
 
 REQUIRED_OUTSIDE_DEVELOPMENT = ("SECRET_KEY", "AUDIT_HASH_KEY")
 
@@ -155,6 +164,11 @@ def normalise(config: MutableMapping[str, Any]) -> None:
 
     base_url = config.get("CAPILLARY_BASE_URL")
     config["CAPILLARY_BASE_URL"] = base_url.rstrip("/") + "/" if base_url else None
+
+    for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "PROXY_FIX_X_FOR"):
+        config[key] = int(config[key])
+    if config["PROXY_FIX_X_FOR"] < 0:
+        raise ConfigError("PROXY_FIX_X_FOR must be 0 (off) or the number of proxies in front")
 
     normalise_staff_access(config)
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 logger = logging.getLogger(__name__)
 
-PAGES = {400, 403, 404, 429, 500}
+PAGES = {400, 403, 404, 413, 429, 500}
 
 
 def _render(code: int, error: HTTPException, **context: object) -> tuple[str, int]:

@@ -121,8 +121,10 @@ def _guard_proxy() -> None:
 
 def from_trusted_proxy() -> bool:
     """True when the request comes straight from a configured SSO proxy address."""
+    # The peer itself, even when ProxyFix has replaced remote_addr with a forwarded address.
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(peer or request.remote_addr or "")
     except ValueError:
         return False
     return any(address in network for network in current_app.config["AUTH_PROXY_TRUSTED"])

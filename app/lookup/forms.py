@@ -30,9 +30,9 @@ class LookupForm(FlaskForm):
     second_identifier_type = SelectField(
         "Second identifier type (dual eligibility)", choices=SECOND_CHOICES, default=""
     )
-    second_identifier = StringField(
-        "Second identifier", validators=[Optional(strip_whitespace=True), Length(max=300)]
-    )
+    # No Optional(): it would stop validation of an empty value, and an empty value with a
+    # second type chosen must be an error, not a silent single-identifier lookup.
+    second_identifier = StringField("Second identifier", validators=[Length(max=300)])
     program = SelectField("Program")
     start_date = DateField(
         "Pending points from",
@@ -64,11 +64,12 @@ class LookupForm(FlaskForm):
     def validate_second_identifier(self, field: StringField) -> None:
         """The optional second identifier: a different type, not a customer id."""
         second_type = self.second_identifier_type.data
-        if not field.data and not second_type:
+        typed = (field.data or "").strip()
+        if not typed and not second_type:
             return
         if not second_type:
             raise ValidationError("Choose the type of the second identifier.")
-        if not field.data:
+        if not typed:
             raise ValidationError("Enter the second identifier, or set its type to None.")
         if self.identifier_type.data == identifiers.CUSTOMER_ID:
             raise ValidationError("A customer id lookup takes no second identifier.")

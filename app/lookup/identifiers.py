@@ -37,6 +37,9 @@ def clean(identifier_type: str, raw: str) -> str:
     if not value:
         raise InvalidIdentifier("enter a value")
     _reject_unprintable(value)
+    if "," in value:
+        # The upstream splits identifierValue on commas (it carries dual-eligibility pairs).
+        raise InvalidIdentifier("an identifier cannot contain a comma")
     if identifier_type == "mobile":
         digits = _MOBILE_DECORATION.sub("", value)
         digits = digits.removeprefix("+")
@@ -53,7 +56,10 @@ def clean(identifier_type: str, raw: str) -> str:
     if identifier_type == CUSTOMER_ID:
         if not value.isascii() or not value.isdigit():
             raise InvalidIdentifier("a customer id is digits only")
-        number = int(value)
+        # Checked before int(): Python refuses to convert strings of over 4,300 digits.
+        if len(value.lstrip("0")) > len(str(MAX_CUSTOMER_ID)):
+            raise InvalidIdentifier("that is not a valid customer id")
+        number = int(value.lstrip("0") or "0")
         if not 0 < number <= MAX_CUSTOMER_ID:
             raise InvalidIdentifier("that is not a valid customer id")
         return str(number)

@@ -84,7 +84,8 @@ class LookupParams:
         if raw_program in (ALL, DEFAULT):
             program: int | str = raw_program
         else:
-            if not (raw_program.isascii() and raw_program.isdigit()):
+            # Length first: int() refuses strings of over 4,300 digits with a ValueError.
+            if not (raw_program.isascii() and raw_program.isdigit() and len(raw_program) <= 19):
                 raise InvalidParameters("The program in this link is not a program id.")
             program = int(raw_program)
             if program not in programs:
