@@ -33,6 +33,9 @@ PRIORITY: tuple[type[CapillaryError], ...] = (
 )
 
 END_DATE_CODES = frozenset({1214, 1217})
+# Refusals that say "not now" rather than "not this member": too many requests, search busy,
+# another action running. A 5xx code in errors[] (even of a 200) is a whole-request failure.
+BUSY_CODES = frozenset({429, 461, 521})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +95,18 @@ def explain_failure(error: CapillaryError, form: LookupForm) -> FormFailure:
         status, title = 400, "Dates not accepted"
     elif isinstance(error, AccessDenied):
         title = "Points Desk is not allowed to read this data"
+    elif isinstance(error, UpstreamApiError) and _not_about_the_member(error):
+        # Nothing the staff member typed is wrong: keep the form clean, say "try again".
+        if error.code in BUSY_CODES or error.status in BUSY_CODES:
+            status, title = 503, "The loyalty system is busy"
     elif isinstance(error, UpstreamApiError):
         _add_error(form.identifier, error.explanation)
         status, title = 400, "The loyalty system refused the lookup"
     elif isinstance(error, UpstreamTimeout):
         status, title = 504, "The loyalty system took too long"
     return FormFailure(status, title, error.explanation, error.code, error.request_id)
+
+
+def _not_about_the_member(error: UpstreamApiError) -> bool:
+    codes = {error.code, error.status}
+    return bool(codes & BUSY_CODES) or any(c is not None and 500 <= c < 600 for c in codes)

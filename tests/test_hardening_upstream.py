@@ -1,0 +1,662 @@
+"""A misbehaving upstream, seen from the page: the whole app (signed-in agent -> view ->
+service -> client -> real HTTP) against a fake Capillary that fails in every way we know.
+
+Every fault ends in a clear page within a bounded time: the member page with the figures that
+arrived and a banner naming what is missing, or the form back with a plain-language reason.
+The client-level details of each fault are tested in test_capillary_*.py; here it is the page.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.conftest import normalize_spaces, soup
+from tests.lookup_helpers import decimal_text
+from tests.test_capillary_support import RawServer, closed_port, read_request
+
+MEMBER = 700000001
+MOBILE = "919800000001"
+USERNAME = "till.hardening"
+PASSWORD = "Up-Str3am-Pa55"  # noqa: S105 (test credential)
+PROGRAMS = {2199: "Gold Club", 1933: "Partner Rewards"}
+# Test-sized limits: a call gets 1.5 s including retries, a page 2.5 s.
+FAST = {
+    "CAPILLARY_CONNECT_TIMEOUT": 0.5,
+    "CAPILLARY_READ_TIMEOUT": 0.5,
+    "CAPILLARY_CALL_DEADLINE": 1.5,
+    "CAPILLARY_RETRIES": 2,
+    "LOOKUP_DEADLINE": 2.5,
+    "CAPILLARY_PROGRAMS": PROGRAMS,
+    "CAPILLARY_DEFAULT_PROGRAM": 2199,
+    "CAPILLARY_CLUSTER_TIMEZONE": "UTC",
+    "LOOKUP_RATE_LIMIT": "1000 per minute",
+    "MEMBER_PAGE_RATE_LIMIT": "1000 per minute",
+}
+# Correctness bound, not a benchmark: the slowest fault (deadline) needs about 1.5-2.5 s.
+BOUND = 5.0
+HOSTILE = '<script>alert(1)</script>"><svg onload=alert(2)>{{7*7}}'
+LEAKS = (
+    "Traceback",
+    "Error(",
+    "Exception",
+    "urllib3",
+    "requests.exc",
+    "MaxRetry",
+    "HTTPConnection",
+)
+OUR_SCRIPTS = {"/static/js/copy.js"}
+
+# Good answers, per program, with distinct figures so the page can be checked against them.
+FIGURES = {
+    2199: {"main": "1200.5", "delayed": "100", "trigger": "50"},
+    1933: {"main": "300", "delayed": "0", "trigger": "25"},
+}
+
+
+def balance_body(program: int) -> dict:
+    f = FIGURES[program]
+    promised = Decimal(f["delayed"]) + Decimal(f["trigger"])
+    return {
+        "entityId": MEMBER,
+        "entityType": "CUSTOMER",
+        "programId": program,
+        "totalPoints": str(Decimal(f["main"]) + promised),
+        "mainPoints": f["main"],
+        "promisedPoints": str(promised),
+        "promisedPointsBreakup": {
+            "delayedAccrualPoints": f["delayed"],
+            "externalTriggerBasedPoints": f["trigger"],
+        },
+        "warnings": [],
+    }
+
+
+def schedule_body(entries: int = 2, **entry_fields) -> dict:
+    start = date.today() + timedelta(days=1)
+    return {
+        "entityId": MEMBER,
+        "entityType": "CUSTOMER",
+        "promisedPointsScheduleList": [
+            {
+                "points": "2",
+                "redeemableFromISO": f"{start + timedelta(days=i)}T10:00:00+00:00",
+                "programId": 2199,
+                "pointsType": "bill_regular",
+                **entry_fields,
+            }
+            for i in range(entries)
+        ],
+        "triggerBasedPointsList": [
+            {"points": "50", "programId": 2199, "pointsType": "bill_regular"}
+        ],
+        "warnings": [],
+    }
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return text.replace(".", "", 1).lstrip("-").isdigit()
+
+
+def json_response(body: object, status: int = 200, request_id: str | None = None) -> Response:
+    text = body if isinstance(body, str) else encode(body)
+    headers = {"X-Cap-Requestid": request_id} if request_id else {}
+    return Response(text, status=status, content_type="application/json", headers=headers)
+
+
+def encode(body: object) -> str:
+    """JSON text in which numeric strings ("1200.5") are sent as bare numbers."""
+
+    def fix(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, str) and _is_number(value):
+            return f"\x00{value}\x00"
+        return value
+
+    return json.dumps(fix(body)).replace('"\\u0000', "").replace('\\u0000"', "")
+
+
+Handler = Callable[[Request], Response]
+
+
+class FakeCapillary:
+    """Dispatches each upstream call ("balance:2199", "balance:1933", "schedule", "token") to
+    a handler; unset calls get a good answer. Records every request it saw."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.seen: list[tuple[str, dict[str, str], dict[str, str]]] = []
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def kind(request: Request) -> str:
+        if request.path.endswith("/points/balance"):
+            if request.args.get("fetchDataForAllPrograms") == "true":
+                return "balance:all"
+            return f"balance:{request.args.get('programId', 'default')}"
+        if request.path.endswith("/promisedPointsSchedule"):
+            return "schedule"
+        if "oauth/token" in request.path:
+            return "token"
+        return request.path
+
+    def __call__(self, request: Request) -> Response:
+        kind = self.kind(request)
+        with self.lock:
+            self.seen.append((kind, dict(request.args), dict(request.headers)))
+        handler = self.handlers.get(kind) or self.handlers.get("*")
+        if handler is not None:
+            return handler(request)
+        if kind.startswith("balance:"):
+            program = int(kind.split(":")[1])
+            return json_response(balance_body(program), request_id=f"req-{kind}")
+        if kind == "schedule":
+            return json_response(schedule_body(), request_id="req-schedule")
+        return Response("not here", status=404)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for seen_kind, _, _ in self.seen if seen_kind == kind)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """A threaded pytest-httpserver: the page's calls arrive at once, and some handlers sleep.
+
+    One per module (stopping one takes half a second); each test installs a fresh fake.
+    """
+    httpserver = HTTPServer(threaded=True)
+    httpserver.start()
+    yield httpserver
+    httpserver.clear()
+    httpserver.stop()
+
+
+@pytest.fixture
+def fake(server: HTTPServer) -> Iterator[FakeCapillary]:
+    capillary = FakeCapillary()
+    server.clear()
+    server.expect_request(re.compile(".*")).respond_with_handler(capillary)
+    yield capillary
+    server.clear()
+
+
+@pytest.fixture
+def agent(make_client, server, fake):
+    """make(**overrides) -> a signed-in agent of an app whose upstream is the fake."""
+
+    def make(base_url: str | None = None, **overrides):
+        config = {
+            **FAST,
+            "CAPILLARY_BASE_URL": base_url or server.url_for("/"),
+            "CAPILLARY_USERNAME": USERNAME,
+            "CAPILLARY_PASSWORD": PASSWORD,
+            **overrides,
+        }
+        return make_client(**config)
+
+    return make
+
+
+def timed(call: Callable[[], Response]) -> tuple[Response, float]:
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def injected(page) -> list[str]:
+    """Markup no template of ours produces: foreign scripts, on* handlers, embeds."""
+    found = [str(tag)[:80] for tag in page.select("script") if tag.get("src") is None]
+    found += [str(tag)[:80] for tag in page.select("script[src]") if "copy.js" not in tag["src"]]
+    found += [
+        f"{tag.name}[{attr}]"
+        for tag in page.find_all(True)
+        for attr in tag.attrs
+        if attr.lower().startswith("on")
+    ]
+    found += [str(tag)[:80] for tag in page.select("iframe, object, embed, base")]
+    return found
+
+
+def assert_clean_page(response: Response) -> None:
+    text = response.get_data(as_text=True)
+    for leak in LEAKS:
+        assert leak not in text, leak
+    assert injected(soup(response)) == []
+
+
+def assert_failed_lookup(response: Response, elapsed: float, status: int, says: str):
+    """The form back, ready for another try, with a plain reason; quickly."""
+    assert response.status_code == status, response.get_data(as_text=True)[:400]
+    assert elapsed < BOUND
+    page = soup(response)
+    assert page.select_one("#identifier") is not None
+    failure = normalize_spaces(page.select_one("#lookup-failure").get_text())
+    assert says in failure
+    assert_clean_page(response)
+    return page
+
+
+def member_page(client) -> tuple[Response, float]:
+    return timed(lambda: client.get(f"/members/{MEMBER}"))
+
+
+def lookup(client) -> tuple[Response, float]:
+    form = {"identifier_type": "mobile", "identifier": MOBILE, "program": "2199"}
+    return timed(lambda: client.post("/lookup", data=form))
+
+
+def tile(page, key: str) -> Decimal:
+    return decimal_text(page.select_one(f"#tile-{key} .tile-value").get_text())
+
+
+def everything(handler: Handler) -> dict[str, Handler]:
+    return {"*": handler}
+
+
+def respond(body: object = "", status: int = 200, **headers: str) -> Handler:
+    def handler(_: Request) -> Response:
+        data = body if isinstance(body, str | bytes) else encode(body)
+        return Response(data, status=status, content_type="application/json", headers=headers)
+
+    return handler
+
+
+# --- the transport fails: nothing arrives --------------------------------------------------
+
+
+def test_connection_refused(agent):
+    client = agent(base_url=f"http://127.0.0.1:{closed_port()}/")
+    response, elapsed = lookup(client)
+    page = assert_failed_lookup(response, elapsed, 502, "could not be reached")
+    assert page.select_one("#identifier")["value"] == MOBILE
+
+
+def test_connect_timeout(agent):
+    # A listener whose accept queue is full and never drained: the kernel drops further SYNs.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.1)
+        client = agent(base_url=f"http://127.0.0.1:{port}/")
+        response, elapsed = member_page(client)
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    assert_failed_lookup(response, elapsed, 504, "took too long")
+
+
+def test_read_timeout(agent, fake):
+    def silent(_: Request) -> Response:
+        time.sleep(2)
+        return json_response({})
+
+    fake.handlers.update(everything(silent))
+    response, elapsed = member_page(agent())
+    assert_failed_lookup(response, elapsed, 504, "took too long")
+
+
+def test_slow_drip_is_cut_by_the_deadline(agent, fake):
+    def drip(_: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(100):
+                yield b" "
+                time.sleep(0.05)
+
+        return Response(body(), content_type="application/json")
+
+    fake.handlers.update(everything(drip))
+    response, elapsed = member_page(agent())
+    assert_failed_lookup(response, elapsed, 504, "took too long")
+    assert elapsed < 2.5  # the 1.5 s call deadline, not the 5 s the drip would take
+
+
+def reset_before_body(conn: socket.socket, _: threading.Event) -> None:
+    read_request(conn)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def reset_during_body(conn: socket.socket, _: threading.Event) -> None:
+    read_request(conn)
+    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{"entityId": 700000001, "en')
+    time.sleep(0.05)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+@pytest.mark.parametrize(
+    ("handler", "says"),
+    [
+        (reset_before_body, "could not be reached"),
+        (reset_during_body, "cannot read"),
+    ],
+    ids=["before-body", "during-body"],
+)
+def test_connection_reset(agent, handler, says):
+    with RawServer(handler) as raw:
+        client = agent(base_url=raw.url)
+        response, elapsed = member_page(client)
+    assert_failed_lookup(response, elapsed, 502, says)
+
+
+# --- the upstream answers with an error status --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts", "says"),
+    [
+        (500, 1, "failed to answer"),
+        (502, 3, "unreachable behind its gateway"),
+        (503, 3, "temporarily unavailable"),
+        (504, 3, "gateway timed out"),
+    ],
+)
+def test_5xx_is_retried_where_it_helps_then_explained(agent, fake, status, attempts, says):
+    fake.handlers.update(everything(respond("", status)))
+    response, elapsed = member_page(agent())
+    page = assert_failed_lookup(response, elapsed, 502, says)
+    assert f"Code {status}" in page.select_one("#lookup-failure .notice-code").get_text()
+    assert fake.count("schedule") == attempts  # 500 is "failed": repeating it only adds load
+
+
+def test_503_with_retry_after_an_hour_does_not_wait(agent, fake):
+    fake.handlers.update(everything(respond("", 503, **{"Retry-After": "3600"})))
+    response, elapsed = member_page(agent())
+    assert_failed_lookup(response, elapsed, 502, "temporarily unavailable")
+    assert elapsed < 2
+
+
+def test_429_with_retry_after_an_hour_says_busy_and_does_not_wait(agent, fake):
+    body = {"errors": [{"code": 429, "message": "Too many requests"}]}
+    fake.handlers.update(everything(respond(body, 429, **{"Retry-After": "3600"})))
+    response, elapsed = lookup(agent())
+    page = assert_failed_lookup(response, elapsed, 503, "too many requests")
+    assert normalize_spaces(page.select_one("#lookup-failure .notice-title").get_text()) == (
+        "The loyalty system is busy"
+    )
+    assert not page.select("#identifier-error"), "the typed identifier is not to blame"
+    assert elapsed < 2
+    assert fake.count("schedule") == 1
+
+
+def test_basic_401_is_explained_without_retrying(agent, fake):
+    fake.handlers.update(everything(respond("", 401)))
+    response, elapsed = lookup(agent())
+    assert_failed_lookup(response, elapsed, 502, "credentials rejected")
+    assert len(fake.seen) == 3  # one per call: a fresh Basic header could not help
+
+
+def test_oauth_401_refreshes_the_token_once_then_explains(agent, fake):
+    tokens = iter(range(100))
+
+    def token(_: Request) -> Response:
+        return json_response({"data": {"accessToken": f"tok-{next(tokens)}", "ttlSeconds": 3600}})
+
+    fake.handlers.update({"token": token, "*": respond("", 401)})
+    client = agent(
+        CAPILLARY_AUTH="oauth", CAPILLARY_OAUTH_KEY="oauth-key", CAPILLARY_OAUTH_SECRET="oauth-s3c"
+    )
+    response, elapsed = member_page(client)
+    assert_failed_lookup(response, elapsed, 502, "credentials rejected")
+    gets = len(fake.seen) - fake.count("token")
+    # Three calls: each tries once and retries at most once with a fresh token. No loop.
+    assert 3 <= gets <= 6
+    assert 2 <= fake.count("token") <= 4  # the first token, then one refresh per 401 at most
+
+
+# --- the upstream answers 2xx with something that is not a balance ------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "says"),
+    [
+        pytest.param(
+            respond({"errors": [{"code": 8015, "message": "No customer"}]}),
+            404,
+            "No member was found",
+            id="200-errors-8015",
+        ),
+        pytest.param(
+            respond({"errors": [{"code": 500, "message": "All requests have failed"}]}),
+            502,
+            "failed to answer",
+            id="200-errors-whole-request",
+        ),
+        pytest.param(respond(""), 502, "cannot read", id="empty-body"),
+        pytest.param(
+            respond("<html><body><h1>502 Bad Gateway</h1></body></html>", 502),
+            502,
+            "unreachable behind its gateway",
+            id="html-gateway-page-502",
+        ),
+        pytest.param(
+            respond("<html><body>Service Temporarily Unavailable</body></html>"),
+            502,
+            "cannot read",
+            id="html-page-as-200",
+        ),
+        pytest.param(
+            respond('{"entityId": 700000001, "mainPoi'), 502, "cannot read", id="truncated-json"
+        ),
+        pytest.param(respond("[1, 2, 3]"), 502, "cannot read", id="json-array"),
+        pytest.param(respond(b" " * (10 * 1024 * 1024)), 502, "cannot read", id="10MB-body"),
+    ],
+)
+def test_unusable_answers_to_every_call(agent, fake, answer, status, says):
+    fake.handlers.update(everything(answer))
+    response, elapsed = lookup(agent())
+    assert_failed_lookup(response, elapsed, status, says)
+
+
+def test_gzip_bomb(agent, fake):
+    bomb = gzip.compress(b"0" * (64 * 1024 * 1024), compresslevel=9)
+
+    def handler(_: Request) -> Response:
+        return Response(bomb, content_type="application/json", headers={"Content-Encoding": "gzip"})
+
+    fake.handlers.update(everything(handler))
+    response, elapsed = member_page(agent(CAPILLARY_MAX_RESPONSE_BYTES=1024 * 1024))
+    assert_failed_lookup(response, elapsed, 502, "cannot read")
+
+
+def test_redirect_to_another_host_is_not_followed_and_gets_no_credentials(agent, fake):
+    visits = []
+
+    def elsewhere(conn: socket.socket, _: threading.Event) -> None:
+        visits.append(read_request(conn))
+
+    with RawServer(elsewhere) as other:
+        fake.handlers.update(everything(respond("", 302, Location=other.url + "steal")))
+        response, elapsed = member_page(agent())
+    assert_failed_lookup(response, elapsed, 502, "cannot read")
+    assert visits == []
+
+
+# --- partial data: some calls succeed -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"1200"', "null", "NaN", "1e308", "-Infinity"],
+    ids=["string", "null", "NaN", "1e308", "-Infinity"],
+)
+def test_bad_numbers_in_one_program_leave_the_others_on_the_page(agent, fake, value):
+    body = balance_body(1933) | {"mainPoints": "__MAIN__"}
+    text = encode(body).replace('"__MAIN__"', value)
+    fake.handlers["balance:1933"] = _with_id(respond(text), "req-bad-1933")
+    response, elapsed = member_page(agent())
+    assert response.status_code == 200
+    assert elapsed < BOUND
+    page = soup(response)
+    assert tile(page, "available") == Decimal(FIGURES[2199]["main"])
+    banner = normalize_spaces(page.select_one("#failures").get_text())
+    assert "The balance for Partner Rewards (1933) is missing" in banner
+    assert "cannot read" in banner
+    assert "Request id req-bad-1933" in banner
+    missing = page.select_one('#programs-table tr[data-program-id="1933"]')
+    assert "row--missing" in missing["class"]
+    assert_clean_page(response)
+
+
+def _with_id(handler: Handler, request_id: str) -> Handler:
+    def wrapped(request: Request) -> Response:
+        response = handler(request)
+        response.headers["X-Cap-Requestid"] = request_id
+        return response
+
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    ("answer", "says", "code"),
+    [
+        (respond({"errors": [{"code": 500, "message": "Failed"}]}, 500), "failed to answer", 500),
+        (respond("", 503), "temporarily unavailable", 503),
+        (respond("<html>gateway</html>", 504), "gateway timed out", 504),
+        (respond('{"entityId": 1, "promisedPoints'), "cannot read", None),
+    ],
+    ids=["500-with-errors", "503", "504-html", "truncated"],
+)
+def test_a_failing_schedule_leaves_the_balances_and_a_banner(agent, fake, answer, says, code):
+    fake.handlers["schedule"] = _with_id(answer, "req-sched-1")
+    response, elapsed = member_page(agent())
+    assert response.status_code == 200
+    assert elapsed < BOUND
+    page = soup(response)
+    assert tile(page, "available") == Decimal(FIGURES[2199]["main"])
+    rows = page.select("#programs-table tbody tr")
+    assert [row["data-program-id"] for row in rows] == ["2199", "1933"]
+    banner = page.select_one("#failures")
+    text = normalize_spaces(banner.get_text())
+    assert "timeline is missing" in text
+    assert says in text
+    assert "Request id req-sched-1" in text
+    if code is not None:
+        assert f"Code {code}" in banner.select_one(".notice-code").get_text()
+    assert_clean_page(response)
+
+
+def test_a_slow_schedule_is_left_out_at_the_page_deadline(agent, fake):
+    def slow(_: Request) -> Response:
+        time.sleep(1.2)
+        return json_response(schedule_body())
+
+    fake.handlers["schedule"] = slow
+    response, elapsed = member_page(
+        agent(CAPILLARY_READ_TIMEOUT=3, CAPILLARY_CALL_DEADLINE=3, LOOKUP_DEADLINE=0.6)
+    )
+    assert response.status_code == 200
+    assert elapsed < 1.2
+    banner = normalize_spaces(soup(response).select_one("#failures").get_text())
+    assert "timeline is missing" in banner
+    assert "took too long" in banner
+
+
+def test_the_scope_balance_failing_still_shows_the_other_program(agent, fake):
+    fake.handlers["balance:2199"] = _with_id(respond("", 503), "req-2199")
+    response, elapsed = member_page(agent())
+    assert response.status_code == 200
+    page = soup(response)
+    banner = normalize_spaces(page.select_one("#failures").get_text())
+    assert "The balance for Gold Club (2199) is missing" in banner
+    row = page.select_one('#programs-table tr[data-program-id="1933"]')
+    assert decimal_text(row.select("td")[0].get_text()) == Decimal(FIGURES[1933]["main"])
+
+
+# --- schedules of every size -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entries", [0, 1, 5000])
+def test_schedules_of_0_1_and_5000_entries(agent, fake, entries):
+    fake.handlers["schedule"] = respond(schedule_body(entries))
+    client = agent(CAPILLARY_MAX_RESPONSE_BYTES=4 * 1024 * 1024)
+    response, elapsed = member_page(client)
+    assert response.status_code == 200
+    assert elapsed < BOUND
+    page = soup(response)
+    days = page.select("#timeline-table tbody.timeline-day")
+    bars = page.select("#timeline-chart rect.bar")
+    assert len(days) == entries
+    assert len(bars) == entries
+    if entries == 0:
+        assert page.select_one("#timeline-empty") is not None
+    else:
+        assert decimal_text(page.select_one("#timeline-total").get_text()) == 2 * entries
+        projected = page.select(".timeline-projected")[-1]
+        available = Decimal(FIGURES[2199]["main"])
+        assert decimal_text(projected.get_text()) == available + 2 * entries
+    assert not page.select("#failures")
+
+
+# --- hostile text in every field the upstream sends -------------------------------------
+
+
+def test_hostile_strings_from_the_upstream_are_shown_as_text(agent, fake):
+    warning = {"status": False, "code": 91001, "message": HOSTILE}
+    balance = balance_body(2199) | {"warnings": [warning], "entityType": HOSTILE}
+    fake.handlers["balance:2199"] = _with_id(respond(balance), HOSTILE.replace('"', "'"))
+    schedule = schedule_body(3, pointsType=HOSTILE, expiryType=HOSTILE)
+    schedule["triggerBasedPointsList"][0]["pointsType"] = HOSTILE
+    schedule["warnings"] = [{"code": HOSTILE, "message": HOSTILE}]
+    fake.handlers["schedule"] = respond(schedule)
+    # A program id as a string, and an upstream error message, both hostile.
+    fake.handlers["balance:1933"] = _with_id(
+        respond({"errors": [{"code": 500, "message": HOSTILE}]}, 500), "req-1933"
+    )
+    response, elapsed = member_page(agent())
+    assert response.status_code == 200
+    assert elapsed < BOUND
+    page = soup(response)
+    assert injected(page) == []
+    assert not page.select("svg[onload], svg svg")
+    text = page.get_text()
+    assert "49" not in normalize_spaces(text).replace("1,249", "")
+    # The literal text is visible where the page shows it.
+    warnings = [normalize_spaces(q.get_text()) for q in page.select("#warnings .notice-message q")]
+    assert HOSTILE in warnings
+    assert HOSTILE.capitalize() in normalize_spaces(page.select_one("#timeline-table").get_text())
+    assert HOSTILE.capitalize() in normalize_spaces(page.select_one("#triggers-table").get_text())
+    banner = normalize_spaces(page.select_one("#failures").get_text())
+    assert HOSTILE in banner
+    assert "Request id " + HOSTILE.replace('"', "'") in normalize_spaces(
+        page.select_one("#warnings").get_text()
+    )
+
+
+def test_a_program_id_sent_as_a_hostile_string_is_refused_not_shown(agent, fake):
+    schedule = schedule_body(1, programId=HOSTILE)
+    fake.handlers["schedule"] = _with_id(respond(schedule), "req-sched-2")
+    response, _ = member_page(agent())
+    assert response.status_code == 200
+    page = soup(response)
+    assert injected(page) == []
+    banner = normalize_spaces(page.select_one("#failures").get_text())
+    assert "timeline is missing" in banner
+    assert "cannot read" in banner
+    assert HOSTILE not in response.get_data(as_text=True)
