@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
@@ -37,8 +38,26 @@ def handle_server_error(error: InternalServerError) -> tuple[str, int]:
     """An unhandled exception (outside debug mode): log it, show a plain page."""
     original = getattr(error, "original_exception", None)
     if original is not None:
-        logger.error("Unhandled %s", type(original).__name__, exc_info=original)
+        logger.error("Unhandled %s\n%s", type(original).__name__, where_it_failed(original))
     return _render(500, error)
+
+
+def where_it_failed(exc: BaseException) -> str:
+    """The traceback's frames and exception types, without any exception's message.
+
+    Messages can carry member identifiers or credentials (requests and urllib3 put the whole
+    URL, query string included, into theirs), and this lands in the log.
+    """
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.format_list(traceback.extract_tb(current.__traceback__))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__} (message withheld)")
+        lines.extend(frame.rstrip("\n") for frame in frames)
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -46,3 +65,10 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    # Flask's own log_exception writes the traceback with the exception's message, which can
+    # hold a URL with an identifier; handle_server_error logs the same failure without it.
+    app.log_exception = _logged_by_handler  # type: ignore[method-assign]
+
+
+def _logged_by_handler(exc_info: object) -> None:
+    """Stands in for Flask.log_exception: handle_server_error does the logging."""

@@ -9,6 +9,7 @@ included, and so the member's identifier).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import weakref
@@ -58,18 +59,24 @@ BASE_HEADERS = {
 }
 
 
+_CUSTOMER_ID_IN_PATH = re.compile(r"/customers/\d+")
+
+
 class RedactQueryStrings(logging.Filter):
-    """Cut query strings out of urllib3's own DEBUG lines, which print the request URL."""
+    """Cut query strings (and customer ids in paths) out of urllib3's own DEBUG lines, which
+    print the request URL."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.split("?", 1)[0] + "?[query redacted]"
-                if isinstance(arg, str) and "?" in arg
-                else arg
-                for arg in record.args
-            )
+            args = record.args
+            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg for arg in args)
         return True
+
+
+def _redact(text: str) -> str:
+    if "?" in text:
+        text = text.split("?", 1)[0] + "?[query redacted]"
+    return _CUSTOMER_ID_IN_PATH.sub("/customers/{id}", text)
 
 
 def _guard_library_logs() -> None:
