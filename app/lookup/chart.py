@@ -55,6 +55,21 @@ class Chart:
     first_day: date
     last_day: date
 
+    @property
+    def y_label_x(self) -> int:
+        """Where the y-axis labels end, just left of the axis."""
+        return self.plot_left - 6
+
+    @property
+    def max_label_y(self) -> int:
+        """Baseline of the label of the largest value, near the top of the plot."""
+        return self.plot_top + 10
+
+    @property
+    def date_label_y(self) -> int:
+        """Baseline of the first and last dates, under the plot."""
+        return self.height - 8
+
 
 def build_chart(days: Sequence[ChartDay]) -> Chart:
     """Lay out one bar per day, scaled to the largest day."""
