@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, Integer, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.dbtypes import UTCDateTime, utcnow
@@ -63,6 +63,7 @@ def remember(username: str, member_id: int, params: LookupParams) -> None:
         row = db.session.scalar(
             select(RecentLookup).filter_by(staff_username=username, member_id=member_id)
         )
+        added = row is None
         if row is None:
             row = RecentLookup(staff_username=username, member_id=member_id)
             db.session.add(row)
@@ -70,6 +71,10 @@ def remember(username: str, member_id: int, params: LookupParams) -> None:
         row.start_date = params.start_date
         row.end_date = params.end_date
         row.opened_at = utcnow()
+        if not added:
+            # Reopening a member listed already cannot push another one out.
+            db.session.commit()
+            return
         db.session.flush()
         keep = (
             select(RecentLookup.id)
@@ -83,6 +88,10 @@ def remember(username: str, member_id: int, params: LookupParams) -> None:
             .where(RecentLookup.id.not_in(keep.scalar_subquery()))
         )
         db.session.commit()
+    except IntegrityError:
+        # The same staff member opened the same member twice at once (two tabs): the other
+        # request has recorded it.
+        db.session.rollback()
     except SQLAlchemyError:
         # A convenience list must never cost the member page.
         db.session.rollback()

@@ -26,6 +26,10 @@ class _LoggingHandler(WSGIRequestHandler):
     carry members' identifiers.
     """
 
+    # Keep-alive, as the real upstream's HTTPS front does: the client's pooled connections
+    # are then reused instead of each call paying a new connection and server thread.
+    protocol_version = "HTTP/1.1"
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = getattr(self, "path", "").split("?", 1)[0]
         logger.debug("%s %s -> %s", getattr(self, "command", "-"), path, code)
