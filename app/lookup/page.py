@@ -231,7 +231,11 @@ def build_tiles(balance: Balance | None) -> tuple[Tile, ...]:
         "trigger": balance.external_trigger_points if balance else None,
         "total": balance.total_points if balance else None,
     }
-    return tuple(Tile(key, *TILE_TEXT[key][:1], figures[key], TILE_TEXT[key][1]) for key in figures)
+    tiles = []
+    for key, points in figures.items():
+        label, explanation = TILE_TEXT[key]
+        tiles.append(Tile(key, label, points, explanation))
+    return tuple(tiles)
 
 
 def _row(program_id: int | None, name: str, balance: Balance) -> ProgramRow:
