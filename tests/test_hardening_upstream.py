@@ -636,7 +636,7 @@ def test_hostile_strings_from_the_upstream_are_shown_as_text(agent, fake):
     assert injected(page) == []
     assert not page.select("svg[onload], svg svg")
     text = page.get_text()
-    assert "49" not in normalize_spaces(text).replace("1,249", "")
+    assert not re.search(r"(?<![\w,.-])49(?![\w,.-])", text), "{{7*7}} was evaluated"
     # The literal text is visible where the page shows it.
     warnings = [normalize_spaces(q.get_text()) for q in page.select("#warnings .notice-message q")]
     assert HOSTILE in warnings
