@@ -32,8 +32,8 @@ class Base(DeclarativeBase):
 
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
-    """SQLite only: write-ahead log and NORMAL sync, so the audit and recent-lookup writes
-    of every page cost a write, not an fsync, and readers never wait for a writer."""
+    """SQLite only: write-ahead log and NORMAL sync, so the audit write of every page costs
+    a write, not an fsync, and readers never wait for a writer."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()

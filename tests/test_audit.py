@@ -278,6 +278,8 @@ def test_csv_export_has_the_same_filters(admin_client, trail):
         "identifier_hash",
         "member_id",
         "program_scope",
+        "start_date",
+        "end_date",
         "outcome",
         "upstream_ms",
     }
@@ -311,8 +313,8 @@ def test_no_export_when_the_export_cannot_be_audited(app, admin_client, trail):
             text(
                 "CREATE TABLE audit_record (id INTEGER PRIMARY KEY, at DATETIME, "
                 "staff_username TEXT CHECK (staff_username = 'nobody'), identifier_type TEXT, "
-                "identifier_hash TEXT, member_id INTEGER, program_scope TEXT, outcome TEXT, "
-                "upstream_ms INTEGER, kind TEXT)"
+                "identifier_hash TEXT, member_id INTEGER, program_scope TEXT, start_date DATE, "
+                "end_date DATE, outcome TEXT, upstream_ms INTEGER, kind TEXT)"
             )
         )
         db.session.commit()

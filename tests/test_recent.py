@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.lookup.recent import KEEP, RecentLookup
+from app.audit.models import AuditRecord
+from app.extensions import db
+from app.lookup.recent import KEEP
 from tests.conftest import ADMIN, normalize_spaces, sign_in, soup
 
 BY_MOBILE = {"identifier_type": "mobile", "identifier": "919800000001", "program": "all"}
@@ -44,14 +46,19 @@ def test_keeps_the_latest_ten_distinct_members_newest_first(app, client, upstrea
     assert client.get("/members/123456789").status_code == 404
     assert len(recent_links(client.get("/"))) == 5
     with app.app_context():
-        from app.extensions import db
-        from app.lookup.recent import remember
-        from app.lookup.scope import LookupParams
-
+        # Members opened (audited as found) by this agent beyond the list's length.
         for member_id in range(800000001, 800000001 + KEEP + 3):
-            remember("agent.alice", member_id, LookupParams())
-        rows = db.session.query(RecentLookup).filter_by(staff_username="agent.alice").all()
-        assert len(rows) == KEEP
+            db.session.add(
+                AuditRecord(
+                    staff_username="agent.alice",
+                    identifier_type="customer_id",
+                    member_id=member_id,
+                    program_scope="all",
+                    outcome="found",
+                    kind="lookup",
+                )
+            )
+        db.session.commit()
     links = recent_links(client.get("/"))
     assert len(links) == KEEP
     assert links[0][1] == f"Member {800000001 + KEEP + 2}"
@@ -110,3 +117,18 @@ def test_the_view_forms_dates_become_the_deep_links(client, upstream):
     response = client.get("/members/700000001?program=all&start_date=2026-12-01&end_date=&extra=1")
     assert response.status_code == 302
     assert response.headers["Location"] == "/members/700000001?program=all&from=2026-12-01"
+
+
+def test_the_list_is_the_audit_trail_of_members_shown(app, client, upstream):
+    client.post("/lookup", data={**BY_MOBILE, "identifier": "910000000000"})  # not found
+    client.get("/members/700000003?program=890&to=2030-01-01")
+    with app.app_context():
+        rows = db.session.scalars(db.select(AuditRecord).order_by(AuditRecord.id)).all()
+        assert [(r.outcome, r.member_id) for r in rows] == [
+            ("not_found", None),
+            ("found", 700000003),
+        ]
+        assert rows[1].end_date.isoformat() == "2030-01-01" and rows[1].start_date is None
+    assert recent_links(client.get("/")) == [
+        ("/members/700000003?program=890&to=2030-01-01", "Member 700000003")
+    ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.dbtypes import UTCDateTime, utcnow
@@ -27,6 +27,9 @@ class AuditRecord(db.Model):
     identifier_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     member_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
     program_scope: Mapped[str] = mapped_column(String(32))
+    # The date range of the promised-points schedule the staff member asked for, if any.
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     upstream_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kind: Mapped[str] = mapped_column(String(8), default="lookup")

@@ -7,6 +7,7 @@ import hmac
 import logging
 import re
 import unicodedata
+from datetime import date
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +54,8 @@ def record_lookup(
     program_scope: str,
     outcome: str,
     upstream_ms: int | None,
+    start_date: date | None = None,
+    end_date: date | None = None,
 ) -> None:
     """Write one lookup to the audit trail as the signed-in staff member.
 
@@ -67,6 +70,8 @@ def record_lookup(
         program_scope=program_scope,
         outcome=outcome,
         upstream_ms=upstream_ms,
+        start_date=start_date,
+        end_date=end_date,
     )
 
 
@@ -92,6 +97,8 @@ def _record(
     program_scope: str,
     outcome: str,
     upstream_ms: int | None,
+    start_date: date | None = None,
+    end_date: date | None = None,
 ) -> None:
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
@@ -108,6 +115,8 @@ def _record(
         program_scope=str(program_scope),
         outcome=outcome,
         upstream_ms=upstream_ms,
+        start_date=start_date,
+        end_date=end_date,
         kind=kind,
     )
     try:

@@ -25,6 +25,8 @@ CSV_COLUMNS = (
     "identifier_hash",
     "member_id",
     "program_scope",
+    "start_date",
+    "end_date",
     "outcome",
     "upstream_ms",
 )

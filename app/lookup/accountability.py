@@ -34,6 +34,8 @@ def recorded(
             program_scope=params.scope_label if params else "none",
             outcome=outcome,
             upstream_ms=upstream_ms,
+            start_date=params.start_date if params else None,
+            end_date=params.end_date if params else None,
         )
     except AuditUnavailable:
         return False

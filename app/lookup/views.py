@@ -20,7 +20,7 @@ from app.lookup.accountability import outcome_of, recorded
 from app.lookup.failures import FormFailure, blocking_error, explain_failure
 from app.lookup.forms import LookupForm
 from app.lookup.page import build_page
-from app.lookup.recent import recent_for, remember
+from app.lookup.recent import recent_for
 from app.lookup.scope import InvalidParameters, LookupParams
 from app.lookup.service import MemberData, get_service
 from app.lookup.summary import ticket_summary
@@ -229,9 +229,6 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         return _render_search(form, failure, failure.status)
     page = _page(data)
     looked_up = _looked_up(member_id)
-    staff = current_staff()
-    if staff is not None:
-        remember(staff.username, member_id, params)
     return render_template(
         "lookup/member.html",
         page=page,
