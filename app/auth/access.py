@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ENDPOINTS = frozenset({"static", "main.healthz", "main.readyz", "auth.login"})
 
 LAST_SEEN_KEY = "last_seen"
+LAST_SEEN_RESOLUTION = 60  # seconds
 
 Staff = StaffUser | ProxyStaff
 
@@ -108,7 +109,10 @@ def _guard_local() -> Response | None:
             "info",
         )
         return redirect(url_for("auth.login", next=next_url))
-    session[LAST_SEEN_KEY] = now
+    if now - last_seen >= LAST_SEEN_RESOLUTION:
+        # Rewriting the cookie on every request costs a signature and a Set-Cookie each
+        # time; a minute's resolution is plenty for an idle limit counted in minutes.
+        session[LAST_SEEN_KEY] = now
     return None
 
 

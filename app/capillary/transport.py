@@ -177,6 +177,10 @@ class Transport:
         self.retries = retries
         self.max_response_bytes = max_response_bytes
         self._session_factory = session_factory
+        # Proxy settings are read from the environment once, not on every call: requests'
+        # trust_env re-scans os.environ and looks for ~/.netrc per request, and a netrc
+        # entry for the upstream host would replace our Authorization header.
+        self._proxies = requests.utils.get_environ_proxies(base_url)
         _guard_library_logs()
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -257,6 +261,8 @@ class Transport:
 
     def _new_session(self) -> tuple[requests.Session, HTTPAdapter]:
         session = self._session_factory()
+        session.trust_env = False
+        session.proxies.update(self._proxies)
         session.cookies.set_policy(BlockAllCookies())
         adapter = HTTPAdapter(max_retries=build_retry(self.retries))
         session.mount("https://", adapter)
