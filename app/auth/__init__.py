@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask, Request, current_app
 
 from app.extensions import db, login_manager
+
+if TYPE_CHECKING:
+    from app.auth.models import ProxyStaff, StaffUser
 
 bp = Blueprint("auth", __name__)
 
@@ -24,7 +29,7 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(user_id: str) -> StaffUser | None:
     """Session cookie -> staff account; None if disabled or its sessions were revoked."""
     from app.auth.models import StaffUser
 
@@ -41,7 +46,7 @@ def load_user(user_id: str):
 
 
 @login_manager.request_loader
-def load_user_from_request(request):
+def load_user_from_request(request: Request) -> ProxyStaff | None:
     """In proxy mode, every request names its user in headers set by the SSO proxy."""
     from app.auth.access import staff_from_proxy_headers
 

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from flask_login import login_required as login_required  # re-exported for explicit use
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 

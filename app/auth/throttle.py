@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.models import LoginAttempt
 from app.dbtypes import utcnow
 from app.extensions import db
 
 
-def _window_start():
+def _window_start() -> datetime:
     return utcnow() - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
 
 
-def _failures(column, value: str) -> int:
+def _failures(column: InstrumentedAttribute[str], value: str) -> int:
     query = select(func.count(LoginAttempt.id)).where(
         column == value,
         LoginAttempt.succeeded.is_(False),
