@@ -3,6 +3,7 @@ unreachable (the circuit breaker)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -169,3 +170,65 @@ def test_unreachable_redis_misses_quietly_and_backs_off(caplog):
     assert "565039505" not in warnings[0].getMessage()
     assert not cache.ping()
     cache.close()
+
+
+def _damaged(value, mutate) -> bytes:
+    """A real encoding of value, then changed by mutate(document) as a broken writer might."""
+    document = json.loads(codec.encode_outcome(Outcome(value, None, FETCHED)))
+    mutate(document["value"])
+    return json.dumps(document).encode()
+
+
+def _set_points(index: int, text: object):
+    def mutate(item):
+        item["points"][index] = text
+
+    return mutate
+
+
+def _set_entry_points(text: object):
+    def mutate(item):
+        item["entries"][0][0] = text
+
+    return mutate
+
+
+def _set_trigger_points(text: object):
+    def mutate(item):
+        item["triggers"][0][0] = text
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _damaged(BALANCE, _set_points(0, "x")),
+        _damaged(BALANCE, _set_points(1, "")),
+        _damaged(BALANCE, _set_points(2, "NaN")),
+        _damaged(BALANCE, _set_points(3, "-Infinity")),
+        _damaged(BALANCE, _set_points(4, "sNaN")),
+        _damaged(BALANCE, _set_points(0, float("inf"))),  # JSON's non-standard Infinity
+        _damaged(BALANCE, _set_points(0, 12.5)),  # a float, not the exact string
+        _damaged(SCHEDULE, _set_entry_points("1,5")),
+        _damaged(SCHEDULE, _set_entry_points("Infinity")),
+        _damaged(SCHEDULE, _set_trigger_points("nan")),
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=[
+        "balance-not-a-number",
+        "balance-empty",
+        "balance-nan",
+        "balance-minus-infinity",
+        "balance-signalling-nan",
+        "balance-json-infinity",
+        "balance-float",
+        "schedule-comma",
+        "schedule-infinity",
+        "trigger-nan",
+        "deeply-nested",
+    ],
+)
+def test_damaged_points_are_refused_not_raised(raw):
+    with pytest.raises(codec.CodecError):
+        codec.decode_outcome(raw)

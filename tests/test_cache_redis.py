@@ -6,6 +6,7 @@ key prefix and deletes it afterwards.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 import redis
@@ -113,6 +115,44 @@ def test_unreadable_entries_are_misses(prefix, redis_server):
     assert _cache(prefix).get("bad") is None
 
 
+def _with_points(value: object, outcome: Outcome) -> bytes:
+    """outcome as the codec writes it, with the total points replaced by value."""
+    document = json.loads(codec.encode_outcome(outcome))
+    document["value"]["points"][0] = value
+    return json.dumps(document).encode()
+
+
+def test_damaged_points_are_misses_with_one_warning_and_no_key(prefix, redis_server, caplog):
+    good = Outcome(BALANCE, None, FETCHED)
+    keys = [f"balance:{BALANCE.entity_id}:{n}:0::" for n in range(4)]
+    redis_server.set(prefix + keys[0], codec.encode_outcome(good))
+    redis_server.set(prefix + keys[1], _with_points("x", good))  # decimal.InvalidOperation
+    redis_server.set(prefix + keys[2], _with_points("NaN", good))
+    redis_server.set(prefix + keys[3], _with_points("Infinity", good))
+    cache = _cache(prefix)
+    with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
+        found = cache.get_many(keys)
+    assert set(found) == {keys[0]}
+    assert found[keys[0]].value == BALANCE
+    assert cache.available  # a damaged entry is not a Redis failure
+    [warning] = [r for r in caplog.records if r.name == "app.lookup.cache"]
+    assert warning.levelno == logging.WARNING
+    assert str(BALANCE.entity_id) not in warning.getMessage()
+    assert prefix not in warning.getMessage()
+    cache.close()
+
+
+def test_a_decoder_raising_an_arithmetic_error_is_a_miss(prefix, redis_server):
+    redis_server.set(prefix + "odd", b"x")
+
+    def decode(raw: bytes) -> Decimal:
+        return Decimal(raw.decode())  # decimal.InvalidOperation, not a ValueError
+
+    cache = RedisCache(URL, encode=codec.encode_outcome, decode=decode, prefix=prefix)
+    assert cache.get("odd") is None
+    cache.close()
+
+
 def tile_figures(page) -> list[str]:
     return [normalize_spaces(t.get_text()) for t in page.select(".tile-value")]
 
@@ -133,6 +173,24 @@ def test_a_colleagues_server_sees_the_lookup_with_no_upstream_call(make_client, 
     assert soup(second).select_one("#timeline-table").get_text() == (
         soup(first).select_one("#timeline-table").get_text()
     )
+
+
+def test_a_damaged_shared_entry_is_refetched_not_a_500(make_client, upstream, prefix, redis_server):
+    client = make_client(CACHE_REDIS_URL=URL, CACHE_KEY_PREFIX=prefix)
+    link = f"/members/{demo.MEMBER_MULTI_PROGRAM}?program=all"
+    first = client.get(link)
+    assert first.status_code == 200
+    damaged = list(redis_server.scan_iter(match=prefix + "balance:*"))
+    assert damaged
+    for key in damaged:
+        document = json.loads(redis_server.get(key))
+        document["value"]["points"][0] = "x"
+        redis_server.set(key, json.dumps(document))
+    upstream.clear_log()
+    again = client.get(link)
+    assert again.status_code == 200
+    assert tile_figures(soup(again)) == tile_figures(soup(first))
+    assert len([e for e in upstream.request_log() if e.kind == "balance"]) == len(damaged)
 
 
 class TcpProxy:

@@ -150,14 +150,19 @@ class RedisCache:
             self._trip(exc)
             return {}
         found: dict[str, Any] = {}
+        unreadable = 0
         for key, raw in zip(keys, raw_values, strict=True):
             if raw is None:
                 continue
             try:
                 found[key] = self._decode(raw)
-            except ValueError:
+            except (ValueError, ArithmeticError):
                 # Written by another version or damaged: a miss, refetched and overwritten.
-                logger.warning("Ignoring a cached outcome that cannot be read")
+                # (ArithmeticError: a decoder's Decimal("x") raises decimal.InvalidOperation.)
+                unreadable += 1
+        if unreadable:
+            # One line per read, and no key: keys carry member ids.
+            logger.warning("Ignoring %d cached outcome(s) that cannot be read", unreadable)
         return found
 
     def set_many(self, items: Iterable[tuple[str, Any, float]]) -> None:

@@ -62,7 +62,9 @@ def decode_outcome(raw: bytes | str) -> Outcome[Any]:
         )
     except CodecError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    # ArithmeticError: Decimal("x") raises decimal.InvalidOperation, which is not a
+    # ValueError. RecursionError: absurdly nested JSON. Either way the entry is damaged.
+    except (ValueError, ArithmeticError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise CodecError(f"cached outcome cannot be read ({type(exc).__name__})") from exc
 
 
@@ -79,6 +81,17 @@ def _read_time(item: list[str | None]) -> datetime:
     if moment.tzinfo is None:
         raise CodecError("a cached time has no zone")
     return moment.astimezone(ZoneInfo(zone)) if zone else moment
+
+
+def _read_points(text: Any) -> Decimal:
+    """Points as encode wrote them: an exact decimal string, never NaN or infinite."""
+    if not isinstance(text, str):
+        raise CodecError("cached points are not a decimal string")
+    points = Decimal(text)
+    if not points.is_finite():
+        # NaN or Infinity would pass silently here and break sums and the chart later.
+        raise CodecError("cached points are not a finite number")
+    return points
 
 
 def _messages(messages: tuple[UpstreamMessage, ...]) -> list[list[Any]]:
@@ -135,7 +148,7 @@ def _read_value(item: dict[str, Any] | None) -> Balance | PromisedSchedule | Non
         return None
     kind = item["type"]
     if kind == "balance":
-        total, main, promised, delayed, trigger = (Decimal(p) for p in item["points"])
+        total, main, promised, delayed, trigger = (_read_points(p) for p in item["points"])
         return Balance(
             entity_id=int(item["entity_id"]),
             entity_type=str(item["entity_type"]),
@@ -153,11 +166,11 @@ def _read_value(item: dict[str, Any] | None) -> Balance | PromisedSchedule | Non
             entity_id=int(item["entity_id"]),
             entity_type=str(item["entity_type"]),
             entries=tuple(
-                ScheduleEntry(Decimal(points), _read_time(at), int(program), kind_, expiry)
+                ScheduleEntry(_read_points(points), _read_time(at), int(program), kind_, expiry)
                 for points, at, program, kind_, expiry in item["entries"]
             ),
             triggers=tuple(
-                TriggerEntry(Decimal(points), int(program), kind_)
+                TriggerEntry(_read_points(points), int(program), kind_)
                 for points, program, kind_ in item["triggers"]
             ),
             warnings=_read_messages(item["warnings"]),
