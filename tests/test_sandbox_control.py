@@ -14,6 +14,7 @@ import requests
 from app.sandbox.auth import basic_header, md5_hex
 from app.sandbox.data import MEMBER_DOC_BALANCE, MEMBER_MULTI_PROGRAM
 from app.sandbox.server import SandboxServer, start_sandbox
+from app.sandbox.state import REQUEST_LOG_MAX, LoggedRequest, SandboxState
 
 BALANCE = f"v2/customers/{MEMBER_DOC_BALANCE}/points/balance"
 SCHEDULE = f"v2/customers/{MEMBER_MULTI_PROGRAM}/promisedPointsSchedule"
@@ -360,6 +361,28 @@ def test_request_log_records_and_clears(server: SandboxServer) -> None:
     assert log[2].query == {"programId": "1933"}
     server.clear_log()
     assert server.request_log() == []
+
+
+def test_request_log_keeps_only_the_credential_headers(server: SandboxServer) -> None:
+    server.clear_log()
+    call(
+        server,
+        BALANCE,
+        headers={**basic(server), "Accept": "application/json", "User-Agent": "probe/1"},
+    )
+    [entry] = server.request_log()
+    assert set(entry.headers) == {"Authorization"}
+
+
+def test_request_log_is_bounded_and_keeps_the_newest() -> None:
+    state = SandboxState()
+    total = REQUEST_LOG_MAX + 25
+    for n in range(total):
+        state.record(LoggedRequest("GET", f"/{n}", {}, {}, None, float(n)))
+    log = state.request_log()
+    assert len(log) == REQUEST_LOG_MAX
+    assert log[0].path == f"/{total - REQUEST_LOG_MAX}"
+    assert log[-1].path == f"/{total - 1}"
 
 
 def test_request_log_is_complete_under_concurrency(server: SandboxServer) -> None:

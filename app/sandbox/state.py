@@ -6,6 +6,7 @@ import dataclasses
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +21,9 @@ DEFAULT_OAUTH_KEY = "pointsdesk-sandbox-key"
 DEFAULT_OAUTH_SECRET = "pointsdesk-sandbox-secret"
 # How long the "slow" fault holds a request: well past any sane client read timeout.
 DEFAULT_SLOW_SECONDS = 30.0
+# The request log keeps only the newest requests: `make run` and the benchmark run for hours,
+# and the entries hold credentials and identifier queries. Tests look at a few dozen at most.
+REQUEST_LOG_MAX = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ class SandboxState:
         # Set on stop so that latency and "slow" sleeps end at once.
         self.stopping = threading.Event()
         self._tokens: dict[str, float] = {}
-        self._log: list[LoggedRequest] = []
+        self._log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_MAX)
 
     @property
     def settings(self) -> Settings:
@@ -113,12 +117,12 @@ class SandboxState:
         return expiry is not None and expiry > time.monotonic()
 
     def record(self, entry: LoggedRequest) -> None:
-        """Append to the request log."""
+        """Append to the request log, dropping the oldest entry once it is full."""
         with self._lock:
             self._log.append(entry)
 
     def request_log(self) -> list[LoggedRequest]:
-        """A copy of the request log."""
+        """A copy of the request log (the newest REQUEST_LOG_MAX requests)."""
         with self._lock:
             return list(self._log)
 
