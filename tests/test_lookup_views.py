@@ -453,3 +453,17 @@ def test_upstream_timeout_gives_a_504(make_client, upstream):
     response = client.get(f"/members/{demo.MEMBER_MULTI_PROGRAM}")
     assert response.status_code == 504
     assert "took too long" in soup(response).select_one("#lookup-failure").get_text()
+
+
+def test_a_configured_program_the_upstream_refuses_is_only_a_missing_row(make_client, upstream):
+    programs = {**sandbox_config(upstream)["CAPILLARY_PROGRAMS"], 5555: "Closed Program"}
+    client = make_client(CAPILLARY_PROGRAMS=programs)
+    response = post_lookup(client, identifier="919800000001", program="all")
+    assert response.status_code == 302
+    page = soup(client.get(response.location))
+    row = page.select_one('#programs-table tr[data-program-id="5555"]')
+    assert "does not exist" in row.get_text()
+    assert "Closed Program (5555)" in page.select_one("#failures").get_text()
+    assert tile(page, "available") == balance(
+        upstream, demo.MEMBER_MULTI_PROGRAM, fetchDataForAllPrograms="true"
+    )["mainPoints"]

@@ -54,12 +54,14 @@ def blocking_error(data: MemberData) -> CapillaryError | None:
 
     Nothing succeeded; or the chosen program or dates were refused, which the staff
     member can correct (the other programs' figures alone would answer the wrong question).
+    Only the scope's own calls count for that: a configured program the upstream refuses
+    is a missing row of the per-program table, not a reason to refuse every lookup.
     """
     if not data.errors:
         return None
     if data.all_failed or data.member_id is None:
         return primary_error(data.errors)
-    for error in data.errors:
+    for error in (data.scope_balance.error, data.schedule.error):
         if isinstance(error, InvalidProgram | InvalidDate):
             return error
     return None
