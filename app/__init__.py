@@ -31,9 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     settings.normalise(app.config)
     settings.check(app.config, development=app.debug)
-    if not app.config.get("SECRET_KEY"):
-        # Only reached in development and tests (check() refuses elsewhere).
-        app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105
+    settings.apply_fallbacks(app.config, app.instance_path)
 
     register_proxy_fix(app)
     register_extensions(app)
@@ -59,14 +57,6 @@ def register_proxy_fix(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension instances from app/extensions.py to this app."""
     from app.extensions import csrf, db, limiter, login_manager, migrate
-
-    if not app.config.get("DATABASE_URL"):
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'points-desk.sqlite3'}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    if not app.config.get("AUDIT_HASH_KEY"):
-        # Only reached in development and tests (check() refuses elsewhere).
-        app.config["AUDIT_HASH_KEY"] = app.config["SECRET_KEY"]
 
     db.init_app(app)
     # Batch mode: SQLite can only ALTER a table by copying it.

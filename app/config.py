@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+logger = logging.getLogger(__name__)
 
 
 class Defaults:
@@ -54,7 +61,10 @@ class Defaults:
     # How long /readyz reuses its answer about the upstream.
     READINESS_CACHE_SECONDS = 10.0
 
-    # Embedded sandbox (used only when CAPILLARY_BASE_URL is unset).
+    # Embedded sandbox (used only when CAPILLARY_BASE_URL is unset). Outside development and
+    # tests it also needs CAPILLARY_SANDBOX = True, so a production server with its base URL
+    # forgotten refuses to start rather than show the demo members as real balances.
+    CAPILLARY_SANDBOX = False
     SANDBOX_HOST = "127.0.0.1"
     SANDBOX_PORT = 0  # 0: any free port
 
@@ -170,7 +180,22 @@ def normalise(config: MutableMapping[str, Any]) -> None:
     if config["PROXY_FIX_X_FOR"] < 0:
         raise ConfigError("PROXY_FIX_X_FOR must be 0 (off) or the number of proxies in front")
 
+    _check_presentation(config)
     normalise_staff_access(config)
+
+
+def _check_presentation(config: Mapping[str, Any]) -> None:
+    # Found at start-up, not as a 500 on the first member page.
+    for key in ("DISPLAY_TIMEZONE", "CAPILLARY_CLUSTER_TIMEZONE"):
+        if config.get(key):
+            try:
+                ZoneInfo(config[key])
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ConfigError(f"{key} is not a known IANA time zone name") from exc
+    try:
+        Locale.parse(config["NUMBER_LOCALE"])
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ConfigError("NUMBER_LOCALE is not a locale Babel knows, e.g. en_IN") from exc
 
 
 def normalise_staff_access(config: MutableMapping[str, Any]) -> None:
@@ -229,6 +254,16 @@ def check(config: Mapping[str, Any], *, development: bool) -> None:
     for key in REQUIRED_OUTSIDE_DEVELOPMENT:
         if not config.get(key):
             raise ConfigError(f"{key} is not set; set FLASK_{key} or put it in instance/config.py")
+    if not config.get("CAPILLARY_BASE_URL") and not config.get("CAPILLARY_SANDBOX"):
+        raise ConfigError(
+            "CAPILLARY_BASE_URL is not set: outside development Points Desk will not show the "
+            "embedded sandbox's demo members; set it, or CAPILLARY_SANDBOX=true for a demo"
+        )
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        logger.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each server process counts its own rate "
+            "limits; point it at Redis when running several workers"
+        )
     if config.get("CAPILLARY_BASE_URL"):
         if config["CAPILLARY_AUTH"] == "basic":
             needed = ("CAPILLARY_USERNAME", "CAPILLARY_PASSWORD")
@@ -240,3 +275,17 @@ def check(config: Mapping[str, Any], *, development: bool) -> None:
                     f"{key} is not set, but CAPILLARY_BASE_URL points at a real upstream "
                     f"with CAPILLARY_AUTH={config['CAPILLARY_AUTH']}"
                 )
+
+
+def apply_fallbacks(config: MutableMapping[str, Any], instance_path: str) -> None:
+    """Fill in what was left unset: a SQLite database in the instance folder; and, reached
+    only in development and tests (check() refuses their absence elsewhere), a throwaway
+    secret key and the audit key falling back to it."""
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105
+    if not config.get("AUDIT_HASH_KEY"):
+        config["AUDIT_HASH_KEY"] = config["SECRET_KEY"]
+    if not config.get("DATABASE_URL"):
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'points-desk.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]

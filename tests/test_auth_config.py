@@ -40,7 +40,7 @@ def test_the_default_database_is_a_sqlite_file_in_instance(sandbox):
 
 
 def test_audit_hash_key_is_required_outside_development():
-    config = {"SECRET_KEY": "s", "CAPILLARY_BASE_URL": None}
+    config = {"SECRET_KEY": "s", "CAPILLARY_BASE_URL": None, "CAPILLARY_SANDBOX": True}
     with pytest.raises(settings.ConfigError, match="AUDIT_HASH_KEY"):
         settings.check(config, development=False)
     settings.check({**config, "AUDIT_HASH_KEY": "k"}, development=False)
