@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.lookup import identifiers
-from app.lookup.scope import ALL, DEFAULT, latest_end_date
+from app.lookup.scope import ALL, DEFAULT, latest_end_date, today
 
 IDENTIFIER_CHOICES = [
     SelectChoice(key, label) for key, label in identifiers.IDENTIFIER_TYPES.items()
@@ -88,5 +86,5 @@ class LookupForm(FlaskForm):
             return
         if start is not None and start > end:
             raise ValidationError("The end date must be on or after the start date.")
-        if end > latest_end_date(date.today()):
+        if end > latest_end_date(today()):
             raise ValidationError("The end date must be within 100 years from today.")

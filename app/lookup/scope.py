@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 ALL = "all"
 DEFAULT = "default"
+
+
+def today() -> date:
+    """Today in UTC: the server's own zone is no business of the dates' checks."""
+    return datetime.now(UTC).date()
 
 
 def latest_end_date(today: date) -> date:
@@ -48,8 +53,8 @@ class LookupParams:
         return self.program == ALL
 
     @property
-    def scope_label(self) -> str:
-        """The scope as written in the audit trail and the cache key."""
+    def audit_scope(self) -> str:
+        """The scope as the audit trail writes it: a program id, "all" or "default"."""
         return str(self.program)
 
     def to_query(self) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +15,12 @@ from app.auth.access import current_staff
 from app.capillary import Identifier, MemberLookup, MemberRef
 from app.extensions import limiter
 from app.lookup import bp, identifiers
-from app.lookup.accountability import outcome_of, recorded
-from app.lookup.failures import FormFailure, blocking_error, explain_failure
+from app.lookup.audited import AuditedLookup, look_up, record_refused
+from app.lookup.failures import FormFailure, explain_failure
 from app.lookup.forms import LookupForm
 from app.lookup.page import build_page
 from app.lookup.recent import recent_for
-from app.lookup.scope import InvalidParameters, LookupParams
+from app.lookup.scope import InvalidParameters, LookupParams, today
 from app.lookup.service import MemberData, get_service
 from app.lookup.summary import ticket_summary
 
@@ -53,10 +52,10 @@ def bounded(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _fetch(member: MemberRef, params: LookupParams, *, refresh: bool = False) -> MemberData:
-    data = get_service().fetch(member, params, refresh=refresh)
-    g.upstream_calls = data.upstream_calls
-    return data
+def _reported(result: AuditedLookup) -> AuditedLookup:
+    # How many upstream calls this request made, for the X-Upstream-Calls header.
+    g.upstream_calls = result.data.upstream_calls
+    return result
 
 
 @bp.after_request
@@ -124,16 +123,7 @@ def submit():
     form = _form()
     if not form.validate_on_submit():
         if "csrf_token" not in form.errors:
-            # A refused attempt is recorded too (no identifier: it may be anything typed).
-            # It shows no member data, so the form comes back even if that write fails.
-            recorded(
-                identifier_type=_known_type(form.identifier_type.data),
-                identifier_value=None,
-                member_id=None,
-                params=None,
-                outcome="refused",
-                upstream_ms=None,
-            )
+            record_refused(_known_type(form.identifier_type.data))
         return _render_search(form, status=400)
     params = LookupParams.from_form_value(
         form.program.data,
@@ -141,20 +131,20 @@ def submit():
         form.end_date.data,
         current_app.config["CAPILLARY_DEFAULT_PROGRAM"],
     )
-    data = _fetch(_member_ref(form), params)
-    error = blocking_error(data)
-    if not recorded(
-        identifier_type=form.identifier_type.data,
-        identifier_value=form.cleaned_identifier,
-        member_id=data.member_id,
-        params=params,
-        outcome=outcome_of(error),
-        upstream_ms=data.upstream_ms,
-    ):
+    result = _reported(
+        look_up(
+            _member_ref(form),
+            params,
+            identifier_type=form.identifier_type.data,
+            identifier_value=form.cleaned_identifier or "",
+        )
+    )
+    if not result.recorded:
         return _not_recorded()
-    if error is not None:
-        failure = explain_failure(error, form)
+    if result.error is not None:
+        failure = explain_failure(result.error, form)
         return _render_search(form, failure, failure.status)
+    data = result.data
     type_label = identifiers.IDENTIFIER_TYPES[form.identifier_type.data]
     session[SESSION_KEY] = {
         "member_id": data.member_id,
@@ -172,7 +162,7 @@ def _link_params(member_id: int) -> LookupParams | tuple[str, int]:
             request.args,
             config["CAPILLARY_PROGRAMS"],
             config["CAPILLARY_DEFAULT_PROGRAM"],
-            date.today(),
+            today(),
         )
     except InvalidParameters as exc:
         return render_template("lookup/bad_link.html", message=str(exc)), 400
@@ -189,7 +179,7 @@ def refresh(member_id: int) -> Response | tuple[str, int]:
     params = _link_params(member_id)
     if not isinstance(params, LookupParams):
         return params
-    _fetch(member_id, params, refresh=True)
+    g.upstream_calls = get_service().fetch(member_id, params, refresh=True).upstream_calls
     return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
 
 
@@ -204,19 +194,18 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     params = _link_params(member_id)
     if not isinstance(params, LookupParams):
         return params
-    data = _fetch(member_id, params)
-    error = blocking_error(data)
-    just_recorded = session.pop(JUST_RECORDED_KEY, None) == member_id
-    if not just_recorded and not recorded(
-        identifier_type=identifiers.CUSTOMER_ID,
-        identifier_value=str(member_id),
-        member_id=member_id,
-        params=params,
-        outcome=outcome_of(error),
-        upstream_ms=data.upstream_ms,
-    ):
+    result = _reported(
+        look_up(
+            member_id,
+            params,
+            identifier_type=identifiers.CUSTOMER_ID,
+            identifier_value=str(member_id),
+            record=session.pop(JUST_RECORDED_KEY, None) != member_id,
+        )
+    )
+    if not result.recorded:
         return _not_recorded()
-    if error is not None:
+    if result.error is not None:
         form = _form(
             formdata=None,
             identifier_type=identifiers.CUSTOMER_ID,
@@ -225,8 +214,9 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
             start_date=params.start_date,
             end_date=params.end_date,
         )
-        failure = explain_failure(error, form)
+        failure = explain_failure(result.error, form)
         return _render_search(form, failure, failure.status)
+    data = result.data
     page = _page(data)
     looked_up = _looked_up(member_id)
     return render_template(
