@@ -53,6 +53,13 @@ def test_readyz_is_503_when_credentials_are_refused(make_app, upstream):
     assert response.json["upstream"] == "AccessDenied"
 
 
+def _own_session(signed_in: requests.Session) -> requests.Session:
+    """A new session with the same sign-in: a requests.Session is not for sharing by threads."""
+    session = requests.Session()
+    session.cookies.update(signed_in.cookies)
+    return session
+
+
 def test_healthz_answers_while_every_lookup_waits_on_a_hung_upstream(upstream, tmp_path):
     """gunicorn, 1 worker x 6 threads (so 2 lookup slots); 12 lookups at an upstream that
     never answers in time. /healthz must still answer, quickly."""
@@ -67,31 +74,46 @@ def test_healthz_answers_while_every_lookup_waits_on_a_hung_upstream(upstream, t
     )
     env.pop("FLASK_LOOKUP_MAX_CONCURRENT", None)
     harness.prepare_database(env, ["agent.alice"])
+    slots = 6 - 4  # gunicorn.conf.py: the bulkhead is threads - 4
+    # Each admitted lookup sends its calls at once: one balance per program (the default
+    # program's is also the page's scope) and the schedule.
+    hung_calls = slots * (len(config["CAPILLARY_PROGRAMS"]) + 1)
     with harness.Processes() as procs:
         base = harness.start_gunicorn(procs, env, harness.free_port(), workers=1, threads=6)
-        session = harness.signed_in(base, "agent.alice")
+        signed_in = harness.signed_in(base, "agent.alice")
         upstream.configure(fault="slow", slow_seconds=3)
+        upstream.clear_log()
         statuses: list[int] = []
 
-        def look_up(n: int) -> None:
+        def look_up(n: int, session: requests.Session) -> None:
             link = f"{base}/members/{demo.MEMBER_MULTI_PROGRAM}?from=2030-01-{n + 1:02d}"
             try:
                 statuses.append(session.get(link, timeout=15).status_code)
             except requests.RequestException:
                 statuses.append(-1)
+            finally:
+                session.close()
 
-        lookups = [threading.Thread(target=look_up, args=(n,)) for n in range(12)]
+        lookups = [
+            threading.Thread(target=look_up, args=(n, _own_session(signed_in))) for n in range(12)
+        ]
         for thread in lookups:
             thread.start()
-        time.sleep(0.5)  # the lookups are in, the two slots hold hung upstream calls
+        # Time /healthz only once the lookup slots really hold hung upstream calls.
+        deadline = time.monotonic() + 10
+        while (received := len(upstream.request_log())) < hung_calls:
+            assert time.monotonic() < deadline, f"upstream got {received}/{hung_calls} calls"
+            time.sleep(0.02)
         started = time.monotonic()
         health = requests.get(base + "/healthz", timeout=5)
         elapsed = time.monotonic() - started
+        still_waiting = 12 - len(statuses)
         for thread in lookups:
             thread.join(20)
         upstream.configure(fault=None)
     assert health.status_code == 200
     assert elapsed < 1.0, f"/healthz took {elapsed:.2f} s"
+    assert still_waiting >= slots, "the hung lookups had already returned when /healthz was timed"
     assert len(statuses) == 12
     assert statuses.count(503) >= 8  # turned away at once: only two lookups may wait
     assert -1 not in statuses
