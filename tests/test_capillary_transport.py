@@ -28,11 +28,12 @@ from app.capillary import (
     MalformedResponse,
     MemberLookup,
     MemberNotFound,
+    OAuthAuth,
     UpstreamApiError,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from app.capillary.transport import BASE_HEADERS, build_retry
+from app.capillary.transport import BASE_HEADERS, RETRY_STATUSES, no_library_retries
 
 PATH = "/v2/customers/1/points/balance"
 SECRET_ID = "secret.member@example.com"
@@ -112,13 +113,13 @@ def test_retry_after_an_hour_does_not_sleep(httpserver, client):
     assert attempts(httpserver) == 3
 
 
-def test_retry_policy_is_get_only_without_redirects():
-    retry = build_retry(2)
-    assert retry.allowed_methods == frozenset({"GET"})
+def test_urllib3_makes_one_attempt_and_follows_no_redirect():
+    # Transport.send retries, so each attempt's timeouts can be cut to the time left.
+    retry = no_library_retries()
+    assert retry.total == 0
     assert retry.redirect == 0
-    assert retry.respect_retry_after_header is False
     assert retry.raise_on_status is False
-    assert 500 not in retry.status_forcelist
+    assert 500 not in RETRY_STATUSES
 
 
 # Connection failures and timeouts ----------------------------------------------------------
@@ -177,8 +178,43 @@ def test_retried_read_timeouts_stop_at_the_deadline():
         elapsed = time.monotonic() - started
 
     # read 0.5 s x 6 attempts would be 3 s; the 1.5 s deadline ends it after about three.
-    assert elapsed < 2.3
+    assert elapsed < 1.5 + 0.3
     assert server.connections <= 4
+
+
+def test_an_attempt_started_near_the_deadline_gets_only_the_time_left():
+    # Attempt 1 times out at 1.0 s; attempt 2 starts at ~1.1 s with 0.4 s left, not 1.0 s.
+    started = time.monotonic()
+    with RawServer(silent) as server:
+        with fast_client(server.url, read_timeout=1.0, deadline=1.5) as client:
+            with pytest.raises(UpstreamTimeout) as caught:
+                client.get_balance(1)
+            elapsed = time.monotonic() - started
+
+    assert elapsed < 1.5 + 0.3
+    assert server.connections == 2
+    assert "deadline" in str(caught.value)
+
+
+def test_no_retry_pause_runs_past_the_deadline(httpserver):
+    httpserver.expect_request(PATH).respond_with_json({}, status=503)
+    started = time.monotonic()
+    with fast_client(httpserver.url_for("/"), deadline=0.25, retries=5) as client:
+        with pytest.raises(UpstreamUnavailable) as caught:
+            client.get_balance(1)
+
+    # The last answer is reported as it came, not swapped for a timeout by a pause.
+    assert time.monotonic() - started < 0.25 + 0.3
+    assert caught.value.status == 503
+
+
+def test_a_post_is_never_retried(httpserver):
+    httpserver.expect_request("/v3/oauth/token/generate").respond_with_json({}, status=503)
+    with fast_client(httpserver.url_for("/"), auth=OAuthAuth("key", "secret")) as client:
+        with pytest.raises(UpstreamUnavailable):
+            client.get_balance(1)
+
+    assert attempts(httpserver) == 1
 
 
 def drip(conn: socket.socket, stopped: threading.Event) -> None:

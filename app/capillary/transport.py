@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookiePolicy
-from typing import Any, Self
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -46,9 +46,13 @@ logger = logging.getLogger(__name__)
 # running for the member) and 503 (authorization status unavailable); 502/504 are gateway
 # blips. 500 is not retried: the docs call it "failed", and repeating it only adds load.
 RETRY_STATUSES = frozenset({461, 502, 503, 504, 521})
-# Small, capped backoff: a dashboard user is waiting; the call deadline bounds the total.
+# Small, capped backoff (0.1, 0.2, 0.4, 0.5 s...): a dashboard user is waiting. Retry-After
+# is never honoured: "Retry-After: 3600" must not park a staff member's request for an hour.
 BACKOFF_FACTOR = 0.1
 BACKOFF_MAX = 0.5
+# No new attempt starts with less than this left of the call deadline: it could only time
+# out, and the answer already in hand says more than "timed out" would.
+MIN_ATTEMPT_SECONDS = 0.1
 # Read the body in modest pieces so the deadline and the size cap are checked often.
 CHUNK_BYTES = 16 * 1024
 REQUEST_ID_HEADER = "X-Cap-Requestid"
@@ -117,43 +121,18 @@ class BlockAllCookies(CookiePolicy):
         return False
 
 
-class DeadlineRetry(Retry):
-    """A urllib3 Retry that also counts as exhausted once the call's deadline has passed."""
-
-    def __init__(self, *args: Any, deadline_at: float | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.deadline_at = deadline_at
-
-    def new(self, **kw: Any) -> Self:
-        kw.setdefault("deadline_at", self.deadline_at)
-        return super().new(**kw)
-
-    def is_exhausted(self) -> bool:
-        if self.deadline_at is not None and time.monotonic() >= self.deadline_at:
-            return True
-        return super().is_exhausted()
+def retryable_status(raw: RawResponse) -> bool:
+    """The default retry test for an answer: its HTTP status alone."""
+    return raw.status in RETRY_STATUSES
 
 
-def build_retry(retries: int, deadline_at: float | None = None) -> DeadlineRetry:
-    """The retry policy: GET only, connection/read errors and the retryable statuses."""
-    return DeadlineRetry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        redirect=0,
-        raise_on_redirect=False,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=BACKOFF_FACTOR,
-        backoff_max=BACKOFF_MAX,
-        # A "Retry-After: 3600" must never park a staff member's request for an hour.
-        respect_retry_after_header=False,
-        # Hand back the last retryable response so its errors[] code reaches the caller.
-        raise_on_status=False,
-        deadline_at=deadline_at,
-    )
+def no_library_retries() -> Retry:
+    """urllib3 makes exactly one attempt per request; Transport.send does the retrying.
+
+    urllib3's own retries would compute each attempt's timeouts once, before the first one,
+    so an attempt started just before the call deadline could run a full read timeout past it.
+    """
+    return Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False)
 
 
 class Transport:
@@ -201,16 +180,59 @@ class Transport:
         params: Sequence[tuple[str, str]] | None = None,
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        retry_if: Callable[[RawResponse], bool] = retryable_status,
     ) -> RawResponse:
-        """Make one call (with the retries urllib3 does inside it) and read the whole body."""
+        """Make one call and read the whole body, retrying a GET within the call deadline.
+
+        A GET is tried up to 1 + retries times: again after a connection failure or a read
+        timeout, or when retry_if says the answer is a "try again later". Every attempt's
+        connect and read timeouts are capped by what is left of the deadline.
+        """
+        attempts = 1 + self.retries if method == "GET" else 1
+        attempt = 1
+        while True:
+            try:
+                raw = self._attempt(
+                    method, path, label, deadline_at, params, json_body, headers or {}
+                )
+            except _RetryableFailure as failure:
+                if attempt >= attempts or not self._pause(attempt, deadline_at):
+                    raise failure.error from failure.__cause__
+                logger.info("%s %s; trying again", method, failure.error.message)
+            else:
+                if attempt >= attempts or not retry_if(raw):
+                    return raw
+                if not self._pause(attempt, deadline_at):
+                    return raw
+                logger.info(
+                    "%s %s: HTTP %s, a retryable answer; trying again", method, label, raw.status
+                )
+            attempt += 1
+
+    def _pause(self, attempt: int, deadline_at: float) -> bool:
+        """Sleep before attempt + 1; False (and no sleep) when the deadline leaves no room."""
+        pause = min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (attempt - 1))
+        if deadline_at - time.monotonic() - pause < MIN_ATTEMPT_SECONDS:
+            return False
+        time.sleep(pause)
+        return True
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        label: str,
+        deadline_at: float,
+        params: Sequence[tuple[str, str]] | None,
+        json_body: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> RawResponse:
+        """One request and its body, with timeouts capped by what is left of the deadline."""
         started = time.monotonic()
         remaining = deadline_at - started
         if remaining <= 0:
             raise UpstreamTimeout(f"{label}: call deadline passed before sending")
-        session, adapter = self._session()
-        # Per call, because the retry policy carries this call's deadline. Safe: the adapter
-        # belongs to this thread's session alone.
-        adapter.max_retries = build_retry(self.retries, deadline_at)
+        session = self._session()
         # (connect, read): connect a little over 3 s (the TCP SYN retransmit window), read
         # generous for a "light" API; both capped by what is left of the call deadline.
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
@@ -220,13 +242,16 @@ class Transport:
                 self.base_url + path,
                 params=list(params or ()),
                 json=json_body,
-                headers={**BASE_HEADERS, **(headers or {})},
+                headers={**BASE_HEADERS, **headers},
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,
             )
         except requests.RequestException as exc:
-            raise _transport_error(exc, label) from exc
+            error = _transport_error(exc, label, deadline_at)
+            if _worth_another_attempt(exc):
+                raise _RetryableFailure(error) from exc
+            raise error from exc
         try:
             request_id = response.headers.get(REQUEST_ID_HEADER)
             body = self._read_body(response, label, deadline_at, request_id)
@@ -251,20 +276,20 @@ class Transport:
         for _, session in sessions:
             session.close()
 
-    def _session(self) -> tuple[requests.Session, HTTPAdapter]:
+    def _session(self) -> requests.Session:
         local = self._local
-        pair = getattr(local, "pair", None)
-        if pair is None:
-            pair = self._new_session()
-            local.pair = pair
-        return pair
+        session = getattr(local, "session", None)
+        if session is None:
+            session = self._new_session()
+            local.session = session
+        return session
 
-    def _new_session(self) -> tuple[requests.Session, HTTPAdapter]:
+    def _new_session(self) -> requests.Session:
         session = self._session_factory()
         session.trust_env = False
         session.proxies.update(self._proxies)
         session.cookies.set_policy(BlockAllCookies())
-        adapter = HTTPAdapter(max_retries=build_retry(self.retries))
+        adapter = HTTPAdapter(max_retries=no_library_retries())
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         with self._lock:
@@ -278,7 +303,7 @@ class Transport:
             self._sessions = alive
         for _, old in dead:
             old.close()
-        return session, adapter
+        return session
 
     def _read_body(
         self,
@@ -365,7 +390,24 @@ def _cap_socket_timeout(raw: Any, seconds: float) -> None:
             pass  # the socket is closing; the next read reports it
 
 
-def _transport_error(exc: requests.RequestException, label: str) -> CapillaryError:
+class _RetryableFailure(Exception):
+    """An attempt failed in a way another attempt might not: carries the error to report."""
+
+    def __init__(self, error: CapillaryError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _worth_another_attempt(exc: requests.RequestException) -> bool:
+    """Connection failures and timeouts may pass; a TLS failure or a bad request will not."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def _transport_error(
+    exc: requests.RequestException, label: str, deadline_at: float | None = None
+) -> CapillaryError:
     """Map a requests failure to a typed error; never reuse its text (it holds the URL)."""
     reason: BaseException | None = exc
     # requests wraps urllib3's MaxRetryError, which names the last underlying failure.
@@ -380,6 +422,9 @@ def _transport_error(exc: requests.RequestException, label: str) -> CapillaryErr
     if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError):
         return UpstreamTimeout(f"{label}: connect timed out")
     if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
+        # The read timeout is capped by the deadline, so say which one ran out.
+        if deadline_at is not None and time.monotonic() >= deadline_at - 0.01:
+            return UpstreamTimeout(f"{label}: read timed out at the call deadline")
         return UpstreamTimeout(f"{label}: read timed out")
     if isinstance(exc, requests.exceptions.SSLError):
         return UpstreamUnavailable(f"{label}: TLS handshake failed")
