@@ -61,6 +61,19 @@ def format_date(day: date | None) -> str:
     return day.strftime("%a %d %b %Y")
 
 
+def format_date_range(start: date | None, end: date | None) -> str:
+    """'Wed 16 Dec 2026 to any time': an open end reads as from now / any time."""
+    return (
+        f"{format_date(start) if start else 'from now'} to "
+        f"{format_date(end) if end else 'any time'}"
+    )
+
+
+def _params_date_range(params: object) -> str:
+    # Anything with start_date and end_date: the lookup's parameters.
+    return format_date_range(getattr(params, "start_date", None), getattr(params, "end_date", None))
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     locale = app.config["NUMBER_LOCALE"]
@@ -72,4 +85,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(points, "points")
     app.add_template_filter(format_datetime, "datetime_tz")
     app.add_template_filter(format_date, "long_date")
+    app.add_template_filter(_params_date_range, "date_range")
     app.add_template_filter(zone_label, "zone")

@@ -13,7 +13,7 @@ from app.capillary import Balance, CapillaryError, PromisedSchedule, ScheduleEnt
 from app.capillary.errors import EXPLANATIONS
 from app.lookup.chart import Chart, build_chart
 from app.lookup.scope import ALL, DEFAULT, LookupParams
-from app.lookup.service import MemberData, Outcome
+from app.lookup.service import MemberData
 
 ZERO = Decimal(0)
 # The printed slip lists only the soonest dates, so it stays on one page; the screen shows all.
@@ -160,6 +160,11 @@ class MemberPage:
     upstream_calls: int
     age_seconds: int  # how old the oldest figure is
     age_text: str  # "12 seconds ago"
+
+    @property
+    def slip_truncated(self) -> bool:
+        """Whether the printed slip leaves out later dates of the timeline."""
+        return any(not day.on_slip for day in self.timeline)
 
 
 def scope_label(params: LookupParams, programs: Mapping[int, str]) -> str:
@@ -347,9 +352,8 @@ def build_triggers(
 
 def build_warnings(data: MemberData) -> tuple[Notice, ...]:
     """The upstream's warnings from every call, each once, in plain words."""
-    outcomes: list[Outcome] = [data.scope_balance, data.schedule, *data.program_balances.values()]
     seen: dict[tuple[int | None, str], Notice] = {}
-    for outcome in outcomes:
+    for outcome in data.outcomes:
         if outcome.value is None:
             continue
         for warning in outcome.value.warnings:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditRecord
 from app.extensions import db
 from app.lookup.page import scope_label
-from app.lookup.scope import ALL, DEFAULT, LookupParams
+from app.lookup.scope import LookupParams, program_from_text
 
 KEEP = 10
 
@@ -32,8 +32,7 @@ class RecentItem:
 
 
 def _params(record: AuditRecord) -> LookupParams:
-    scope = record.program_scope
-    program: int | str = scope if scope in (ALL, DEFAULT) else int(scope)
+    program = program_from_text(record.program_scope)
     return LookupParams(program, record.start_date, record.end_date)
 
 

@@ -73,8 +73,7 @@ class LookupParams:
         cls, program: str, start: date | None, end: date | None, default_program: int | None
     ) -> LookupParams:
         """Build from the form's program choice (already validated against its choices)."""
-        chosen: int | str = program if program in (ALL, DEFAULT) else int(program)
-        return cls(_resolve_default(chosen, default_program), start, end)
+        return cls(_resolve_default(program_from_text(program), default_program), start, end)
 
     @classmethod
     def from_query(
@@ -102,6 +101,11 @@ class LookupParams:
         if end and end > latest_end_date(today):
             raise InvalidParameters("The end date in this link is more than 100 years ahead.")
         return cls(_resolve_default(program, default_program), start, end)
+
+
+def program_from_text(text: str) -> int | str:
+    """A program scope as this app writes it (form choices, audit_scope) back to its value."""
+    return text if text in (ALL, DEFAULT) else int(text)
 
 
 def _resolve_default(program: int | str, default_program: int | None) -> int | str:

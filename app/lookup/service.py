@@ -129,21 +129,19 @@ class MemberData:
     errors: tuple[CapillaryError, ...] = field(default=())
 
     @property
-    def found(self) -> bool:
-        """Whether any call named a member."""
-        return self.member_id is not None
+    def outcomes(self) -> list[Outcome[Any]]:
+        """Every call's outcome: the scope's balance, the schedule, each program's balance."""
+        return [self.scope_balance, self.schedule, *self.program_balances.values()]
 
     @property
     def all_failed(self) -> bool:
         """Whether no call succeeded."""
-        outcomes = [self.scope_balance, self.schedule, *self.program_balances.values()]
-        return not any(outcome.ok for outcome in outcomes)
+        return not any(outcome.ok for outcome in self.outcomes)
 
     @property
     def fetched_at(self) -> datetime:
         """When the oldest figure on the page was fetched."""
-        outcomes = [self.scope_balance, self.schedule, *self.program_balances.values()]
-        return min(outcome.fetched_at for outcome in outcomes)
+        return min(outcome.fetched_at for outcome in self.outcomes)
 
 
 class LookupService:

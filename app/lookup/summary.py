@@ -5,25 +5,29 @@ Built from the page's view model, with the identifier only ever in its masked fo
 
 from __future__ import annotations
 
-from app.formatting import format_date, format_datetime, format_points, zone_label
+from app.formatting import (
+    format_date,
+    format_date_range,
+    format_datetime,
+    format_points,
+    zone_label,
+)
 from app.lookup.page import MemberPage
 
 NEXT_CONVERSIONS = 3
 FROM_A_LINK = "Capillary customer id (opened from a link)"
 
 
-def ticket_summary(page: MemberPage, looked_up: str | None) -> str:
+def ticket_summary(page: MemberPage, looked_up: str) -> str:
     """Plain text: member, masked identifier, scope, as-of, balances, next conversions."""
     lines = [
         f"Member: {page.member_id}",
-        f"Looked up by: {looked_up or FROM_A_LINK}",
+        f"Looked up by: {looked_up}",
         f"Program: {page.scope_label}",
     ]
     params = page.params
     if params.start_date or params.end_date:
-        start = format_date(params.start_date) if params.start_date else "from now"
-        end = format_date(params.end_date) if params.end_date else "any time"
-        lines.append(f"Pending points: {start} to {end}")
+        lines.append(f"Pending points: {format_date_range(params.start_date, params.end_date)}")
     lines.append(f"As of: {format_datetime(page.as_of, seconds=True)}")
     lines.append("")
     if page.balance_failed:

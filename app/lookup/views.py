@@ -22,7 +22,7 @@ from app.lookup.page import build_page
 from app.lookup.recent import recent_for
 from app.lookup.scope import InvalidParameters, LookupParams, today
 from app.lookup.service import MemberData, get_service
-from app.lookup.summary import ticket_summary
+from app.lookup.summary import FROM_A_LINK, ticket_summary
 
 SESSION_KEY = "looked_up"
 VIEW_FORM_DATES = {"start_date", "end_date"}
@@ -246,11 +246,12 @@ def _page(data: MemberData):
     )
 
 
-def _looked_up(member_id: int) -> str | None:
+def _looked_up(member_id: int) -> str:
+    """What this staff member typed to find the member, masked; or that a link was opened."""
     remembered = session.get(SESSION_KEY)
     if remembered and remembered.get("member_id") == member_id:
-        return remembered.get("what")
-    return None
+        return remembered.get("what") or FROM_A_LINK
+    return FROM_A_LINK
 
 
 def _view_form(params: LookupParams) -> LookupForm:
