@@ -90,6 +90,41 @@ def test_retryable_statuses_are_tried_three_times_then_reported(httpserver, clie
     assert (caught.value.code, caught.value.status) == (status, status)
 
 
+@pytest.mark.parametrize(
+    ("code", "status"), [(461, 200), (521, 400), (503, 200), (4001, 403), (4001, 503)]
+)
+def test_retryable_codes_inside_errors_are_retried(httpserver, client, code, status):
+    body = {"warnings": [], "errors": [{"status": False, "code": code, "message": "later"}]}
+    httpserver.expect_oneshot_request(PATH).respond_with_json(body, status=status)
+    httpserver.expect_request(PATH).respond_with_data(
+        to_json(BALANCE), content_type="application/json"
+    )
+
+    assert client.get_balance(1).entity_id == 565039505
+    assert attempts(httpserver) == 2
+
+
+def test_a_retryable_code_in_a_200_is_reported_after_the_attempt_budget(httpserver, client):
+    body = {"errors": [{"code": 461, "message": "search busy"}]}
+    httpserver.expect_request(PATH).respond_with_json(body)
+
+    with pytest.raises(UpstreamApiError) as caught:
+        client.get_balance(1)
+
+    assert attempts(httpserver) == 3
+    assert (caught.value.code, caught.value.status) == (461, 200)
+
+
+def test_a_refusal_in_errors_is_not_retried(httpserver, client):
+    body = {"errors": [{"code": 8015, "message": "not found"}]}
+    httpserver.expect_request(PATH).respond_with_json(body)
+
+    with pytest.raises(MemberNotFound):
+        client.get_balance(1)
+
+    assert attempts(httpserver) == 1
+
+
 def test_500_is_not_retried(httpserver, client):
     httpserver.expect_request(PATH).respond_with_json({}, status=500)
 

@@ -140,22 +140,24 @@ class CapillaryClient:
                 "POST", token_path, label=token_path, deadline_at=deadline_at, json_body=body
             )
 
+        def get(headers: Mapping[str, str]) -> RawResponse:
+            # Retried on a "try again later" status or errors[] code, within the deadline.
+            return transport.send(
+                "GET",
+                path,
+                label=label,
+                deadline_at=deadline_at,
+                params=params,
+                headers=headers,
+                retry_if=parse.should_retry,
+            )
+
         def attempt() -> tuple[Mapping[str, Any], RawResponse]:
             headers = self.auth.headers(post)
-            raw = transport.send(
-                "GET", path, label=label, deadline_at=deadline_at, params=params, headers=headers
-            )
+            raw = get(headers)
             if raw.status == 401 and self.auth.invalidate(headers):
                 logger.info("%s: 401 with the cached credential; retrying once", label)
-                headers = self.auth.headers(post)
-                raw = transport.send(
-                    "GET",
-                    path,
-                    label=label,
-                    deadline_at=deadline_at,
-                    params=params,
-                    headers=headers,
-                )
+                raw = get(self.auth.headers(post))
             return parse.interpret(raw), raw
 
         return _scrubbed(attempt, secrets)

@@ -14,7 +14,12 @@ from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from app.capillary.errors import CapillaryError, MalformedResponse, error_class_for
+from app.capillary.errors import (
+    RETRYABLE_CODES,
+    CapillaryError,
+    MalformedResponse,
+    error_class_for,
+)
 from app.capillary.models import (
     Balance,
     PromisedSchedule,
@@ -22,7 +27,7 @@ from app.capillary.models import (
     TriggerEntry,
     UpstreamMessage,
 )
-from app.capillary.transport import RawResponse
+from app.capillary.transport import RETRY_STATUSES, RawResponse
 
 # Far beyond any real balance; stops 1e308 and friends reaching arithmetic and templates.
 MAX_POINTS = Decimal(10) ** 15
@@ -64,6 +69,21 @@ def interpret(raw: RawResponse) -> Mapping[str, Any]:
     if first is not None:
         raise _api_error(raw, first)
     return body
+
+
+def should_retry(raw: RawResponse) -> bool:
+    """True for a "try again later" answer: by its HTTP status, or by its errors[] code."""
+    if raw.status in RETRY_STATUSES:
+        return True
+    # A body without the key cannot carry a code; skip decoding the common success.
+    if b'"errors"' not in raw.body:
+        return False
+    try:
+        body = decode_json(raw)
+    except MalformedResponse:
+        return False
+    first = _first_error(body.get("errors")) if isinstance(body, dict) else None
+    return first is not None and first.code in RETRYABLE_CODES
 
 
 def parse_balance(body: Mapping[str, Any], raw: RawResponse) -> Balance:
