@@ -410,6 +410,55 @@ def test_errors_array_in_a_200_is_an_error(httpserver, client):
     assert (caught.value.code, caught.value.status) == (8015, 200)
 
 
+MERGED = {"status": False, "code": 91009, "message": "Retrieved the survivor account"}
+
+
+def test_a_merged_member_notice_in_errors_of_a_200_with_data_is_a_warning(httpserver, client):
+    body = dict(BALANCE, warnings=[{"code": 8107, "message": "label"}], errors=[MERGED])
+    serve(httpserver, "/v2/customers/lookup/points/balance", body)
+
+    balance = client.get_balance(BY_EMAIL)
+
+    assert balance.entity_id == 565039505
+    assert balance.warnings == (
+        UpstreamMessage(8107, "label"),
+        UpstreamMessage(91009, "Retrieved the survivor account"),
+    )
+    assert len(seen(httpserver)) == 1
+
+
+def test_a_merged_member_notice_on_a_schedule_is_a_warning(httpserver, client):
+    serve(
+        httpserver, "/v2/customers/lookup/promisedPointsSchedule", dict(SCHEDULE, errors=[MERGED])
+    )
+
+    schedule = client.get_schedule(BY_EMAIL)
+
+    assert len(schedule.entries) == 3
+    assert UpstreamMessage(91009, "Retrieved the survivor account") in schedule.warnings
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "cls", "code"),
+    [
+        ({"warnings": [], "errors": [MERGED]}, 200, UpstreamApiError, 91009),
+        (dict(BALANCE, errors=[MERGED, {"code": 8015, "message": "x"}]), 200, MemberNotFound, 8015),
+        (dict(BALANCE, errors=[MERGED]), 400, UpstreamApiError, 91009),
+    ],
+    ids=["no data", "with a real error", "non-2xx"],
+)
+def test_a_merged_member_notice_without_usable_data_still_fails(
+    httpserver, client, body, status, cls, code
+):
+    serve(httpserver, "/v2/customers/lookup/points/balance", body, status)
+
+    with pytest.raises(cls) as caught:
+        client.get_balance(BY_EMAIL)
+
+    assert type(caught.value) is cls
+    assert caught.value.code == code
+
+
 def test_whole_request_failure_shape(httpserver, client):
     body = {"errors": [{"status": False, "message": "All requests have failed", "code": 500}]}
     serve(httpserver, "/v2/customers/1/points/balance", body)

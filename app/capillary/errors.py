@@ -53,6 +53,10 @@ MEMBER_NOT_FOUND_CODES = frozenset({8015, 816, 1011, 1012, 8065})
 INVALID_PROGRAM_CODES = frozenset({885, 1213})
 INVALID_DATE_CODES = frozenset({1214, 1215, 1216, 1217})
 ACCESS_DENIED_CODES = frozenset({4000, 1044})
+# Informational codes (capillary-api.md 4.3: 91001-91019 are warnings; 91009 = the survivor
+# of a merge was retrieved). Inside errors[] of a 2xx that carries the data, they are
+# warnings, not a failure of the call.
+WARNING_CODES = frozenset(range(91001, 91020))
 # "Try again later", as an HTTP status or inside errors[] (the docs allow both readings):
 # search busy, gateway blips, authorization status unavailable (503/4001), another action
 # running for the member. 500 ("failed") is not among them.

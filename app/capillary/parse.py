@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from app.capillary.errors import (
     RETRYABLE_CODES,
+    WARNING_CODES,
     CapillaryError,
     MalformedResponse,
     error_class_for,
@@ -65,9 +66,9 @@ def interpret(raw: RawResponse) -> Mapping[str, Any]:
     body = decode_json(raw)
     if not isinstance(body, dict):
         _malformed(raw, f"body is a JSON {_json_type(body)}, not an object")
-    first = _first_error(body.get("errors"))
-    if first is not None:
-        raise _api_error(raw, first)
+    failing = _failing_entry(body, has_data=_has_data(body))
+    if failing is not None:
+        raise _api_error(raw, failing)
     return body
 
 
@@ -82,8 +83,10 @@ def should_retry(raw: RawResponse) -> bool:
         body = decode_json(raw)
     except MalformedResponse:
         return False
-    first = _first_error(body.get("errors")) if isinstance(body, dict) else None
-    return first is not None and first.code in RETRYABLE_CODES
+    if not isinstance(body, dict):
+        return False
+    failing = _failing_entry(body, has_data=200 <= raw.status < 300 and _has_data(body))
+    return failing is not None and failing.code in RETRYABLE_CODES
 
 
 def parse_balance(body: Mapping[str, Any], raw: RawResponse) -> Balance:
@@ -99,7 +102,7 @@ def parse_balance(body: Mapping[str, Any], raw: RawResponse) -> Balance:
         delayed_accrual_points=breakup.points("delayedAccrualPoints"),
         external_trigger_points=breakup.points("externalTriggerBasedPoints"),
         program_id=fields.optional_integer("programId"),
-        warnings=parse_warnings(body.get("warnings"), raw),
+        warnings=_all_warnings(body, raw),
         request_id=raw.request_id,
     )
 
@@ -125,7 +128,7 @@ def parse_schedule(
         entity_type=fields.text("entityType"),
         entries=entries,
         triggers=triggers,
-        warnings=parse_warnings(body.get("warnings"), raw),
+        warnings=_all_warnings(body, raw),
         request_id=raw.request_id,
     )
 
@@ -250,12 +253,37 @@ def _message(item: Mapping[str, Any]) -> UpstreamMessage:
     return UpstreamMessage(code=code, message=message if isinstance(message, str) else "")
 
 
-def _first_error(errors: Any) -> UpstreamMessage | None:
-    """The first entry of a non-empty errors[] array, else None."""
-    if not isinstance(errors, list) or not errors:
-        return None
-    first = errors[0]
-    return _message(first) if isinstance(first, dict) else UpstreamMessage(None, "")
+def _error_entries(body: Mapping[str, Any]) -> list[UpstreamMessage]:
+    """The errors[] array as messages; anything but a list is no errors (the OAuth null)."""
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [
+        _message(item) if isinstance(item, dict) else UpstreamMessage(None, "") for item in errors
+    ]
+
+
+def _has_data(body: Mapping[str, Any]) -> bool:
+    """Whether a body carries a result: both endpoints' answers name the entity."""
+    return body.get("entityId") is not None
+
+
+def _failing_entry(body: Mapping[str, Any], *, has_data: bool) -> UpstreamMessage | None:
+    """The errors[] entry that fails the call, or None.
+
+    The first entry that is not a warning code; when every entry is a warning code (91009,
+    a merged member's survivor retrieved), the call fails only if no data came with them.
+    """
+    entries = _error_entries(body)
+    for entry in entries:
+        if entry.code not in WARNING_CODES:
+            return entry
+    return entries[0] if entries and not has_data else None
+
+
+def _all_warnings(body: Mapping[str, Any], raw: RawResponse) -> tuple[UpstreamMessage, ...]:
+    """warnings[], then the warning-coded errors[] entries interpret() let through."""
+    return parse_warnings(body.get("warnings"), raw) + tuple(_error_entries(body))
 
 
 def _api_error(raw: RawResponse, first: UpstreamMessage) -> CapillaryError:
@@ -277,8 +305,8 @@ def _status_error(raw: RawResponse) -> CapillaryError:
         body = decode_json(raw)
     except MalformedResponse:
         body = None
-    first = _first_error(body.get("errors")) if isinstance(body, dict) else None
-    return _api_error(raw, first or UpstreamMessage(None, ""))
+    failing = _failing_entry(body, has_data=False) if isinstance(body, dict) else None
+    return _api_error(raw, failing or UpstreamMessage(None, ""))
 
 
 def _json_type(value: Any) -> str:
