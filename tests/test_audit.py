@@ -17,7 +17,7 @@ from app.audit.models import AuditRecord
 from app.audit.service import normalise_identifier
 from app.auth.models import StaffUser
 from app.extensions import db
-from tests.conftest import ADMIN, AGENT, normalize_spaces, soup
+from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, soup
 
 MOBILE = "+91 98765-43210"
 
@@ -205,7 +205,6 @@ def test_the_page_lists_newest_first(admin_client, trail):
         ({"date_from": "2026-03-11", "date_to": "2026-03-11"}, ["1", "2"]),
         ({"date_from": "2026-03-12"}, ["", "3"]),
         ({"date_to": "2026-03-10"}, ["1"]),
-        ({"identifier": " 111 "}, ["1", "1"]),
         ({"staff": AGENT, "member_id": "1"}, ["1"]),
         ({"kind": "export"}, []),
     ],
@@ -216,12 +215,85 @@ def test_filters(admin_client, trail, query, member_ids):
     assert [r["member_id"] for r in _rows(response)] == member_ids
 
 
-def test_the_page_never_shows_identifier_hashes(admin_client, trail):
-    page = soup(admin_client.get("/admin/audit", query_string={"identifier": "111"}))
-    # The form keeps it (the admin typed it), but the page shows no hashes.
-    assert page.select_one("input[name=identifier]")["value"] == "111"
-    with admin_client.application.app_context():
-        assert identifier_hash("111") not in str(page)
+def _hash(app, value):
+    with app.app_context():
+        return identifier_hash(value)
+
+
+def test_a_typed_identifier_is_posted_then_filtered_by_its_hash(app, admin_client, trail):
+    response = admin_client.post("/admin/audit", data={"identifier": " 111 ", "staff": ""})
+    assert response.status_code == 303
+    assert response.location == f"/admin/audit?identifier_hash={_hash(app, '111')}"
+    page = admin_client.get(response.location)
+    assert page.status_code == 200
+    assert [r["member_id"] for r in _rows(page)] == ["1", "1"]
+    html = soup(page)
+    # Not pre-filled: the identifier is never sent back to the browser.
+    assert not html.select_one("input[name=identifier]").get("value")
+    notice = html.select_one(".identifier-filter")
+    assert normalize_spaces(notice.get_text()) == "Filtered by an identifier. Clear"
+    assert notice.select_one("a")["href"] == "/admin/audit"
+
+
+def test_other_filters_keep_the_identifier_hash_until_it_is_cleared(app, admin_client, trail):
+    digest = _hash(app, "111")
+    form = soup(admin_client.get("/admin/audit", query_string={"identifier_hash": digest}))
+    assert form.select_one("form.audit-filters")["method"] == "post"
+    assert form.select_one("input[name=identifier_hash]")["value"] == digest
+    response = admin_client.post(
+        "/admin/audit", data={"identifier_hash": digest, "staff": ADMIN, "identifier": ""}
+    )
+    assert response.location == f"/admin/audit?staff={ADMIN}&identifier_hash={digest}"
+    page = soup(admin_client.get(response.location))
+    assert [r.select_one(".audit-member-id").get_text() for r in page.select("tr.audit-row")] == [
+        "1"
+    ]
+    assert page.select_one(".identifier-filter a")["href"] == f"/admin/audit?staff={ADMIN}"
+    # A newly typed identifier replaces the hash.
+    response = admin_client.post(
+        "/admin/audit", data={"identifier_hash": digest, "identifier": "9876543210"}
+    )
+    assert response.location == f"/admin/audit?identifier_hash={_hash(app, '9876543210')}"
+
+
+def test_the_page_never_shows_identifier_hashes(app, admin_client, trail):
+    digest = _hash(app, "111")
+    page = soup(admin_client.get("/admin/audit", query_string={"identifier_hash": digest}))
+    # The filter's own hash is only in links and the form, never in the text; no others at all.
+    assert digest not in page.get_text()
+    assert _hash(app, "9876543210") not in str(page)
+
+
+@pytest.mark.parametrize("bad", ["abc", "g" * 64, "a" * 63, "a" * 65, "a" * 64 + "\n"])
+def test_a_malformed_identifier_hash_is_a_400_with_the_forms_error(admin_client, trail, bad):
+    response = admin_client.get("/admin/audit", query_string={"identifier_hash": bad})
+    assert response.status_code == 400
+    page = soup(response)
+    assert "Identifier hash" in page.select_one(".error-summary").get_text()
+    assert not page.select("table.audit-table")
+    assert not page.select(".identifier-filter")
+    export = admin_client.get("/admin/audit.csv", query_string={"identifier_hash": bad})
+    assert export.status_code == 400
+
+
+def test_an_identifier_in_the_query_string_is_refused(admin_client, trail):
+    for url in ("/admin/audit", "/admin/audit.csv"):
+        response = admin_client.get(url, query_string={"identifier": "111"})
+        assert response.status_code == 400, url
+        assert "111" not in soup(response).get_text()
+
+
+def test_an_invalid_post_shows_errors_but_not_the_identifier(admin_client, trail):
+    response = admin_client.post(
+        "/admin/audit",
+        data={"identifier": "9876543210", "date_from": "2026-03-12", "date_to": "2026-03-10"},
+    )
+    assert response.status_code == 400
+    page = soup(response)
+    assert page.select_one("#date_to-error")
+    assert not page.select("table.audit-table")
+    assert not page.select_one("input[name=identifier]").get("value")
+    assert "9876543210" not in str(page)
 
 
 def test_bad_filters_show_errors_and_no_records(admin_client, trail):
@@ -231,7 +303,8 @@ def test_bad_filters_show_errors_and_no_records(admin_client, trail):
     page = soup(response)
     assert page.select_one("#date_to-error")
     assert not page.select("table.audit-table")
-    assert admin_client.get("/admin/audit", query_string={"member_id": "x"}).status_code == 200
+    assert response.status_code == 400  # only a hand-edited link can carry bad filters
+    assert admin_client.get("/admin/audit", query_string={"member_id": "x"}).status_code == 400
 
 
 def test_pages_of_records_keep_the_filters(admin_client, app):
@@ -326,3 +399,50 @@ def test_no_export_when_the_export_cannot_be_audited(app, admin_client, trail):
 def test_invalid_export_filters_are_a_400(admin_client):
     response = admin_client.get("/admin/audit.csv", query_string={"date_from": "soon"})
     assert response.status_code == 400
+
+
+def _urls(response) -> list[str]:
+    """Every URL a response hands the browser: Location, and each link, form and source."""
+    urls = [response.headers.get("Location", "")]
+    if response.mimetype == "text/html":
+        for element in soup(response).select("[href], [action], [src], [formaction]"):
+            urls += [element.get(a, "") for a in ("href", "action", "src", "formaction")]
+    return urls
+
+
+def test_no_identifier_reaches_any_url_of_the_audit_pages_or_export(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True, AUDIT_PAGE_SIZE=2)
+    for n in range(5):
+        _add(app, at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n), value=MOBILE)
+    client = app.test_client()
+    login = soup(client.get("/login")).select_one("input[name=csrf_token]")["value"]
+    client.post("/login", data={"username": ADMIN, "password": TEST_PASSWORD, "csrf_token": login})
+    seen: list[str] = []
+
+    first = client.get("/admin/audit")
+    seen += _urls(first)
+    token = soup(first).select_one("form.audit-filters input[name=csrf_token]")["value"]
+    refused = client.post("/admin/audit", data={"identifier": MOBILE})
+    assert refused.status_code == 400  # no CSRF token
+    posted = client.post(
+        "/admin/audit", data={"identifier": MOBILE, "staff": AGENT, "csrf_token": token}
+    )
+    assert posted.status_code == 303
+    seen += _urls(posted)
+    page = client.get(posted.location)
+    seen += [posted.location, *_urls(page)]
+    assert len(soup(page).select("tr.audit-row")) == 2
+    older = soup(page).select_one(".pagination a[rel=next]")["href"]
+    second = client.get(older)
+    seen += _urls(second)
+    export_link = soup(second).select_one("a.export-link")["href"]
+    export = client.get(export_link)
+    assert export.status_code == 200
+    assert len(_csv(export)) == 5
+    seen += _urls(export)
+
+    digest = _hash(app, MOBILE)
+    assert f"identifier_hash={digest}" in older and f"identifier_hash={digest}" in export_link
+    urls = " ".join(seen)
+    for spelling in (MOBILE, "98765", "43210", "identifier="):
+        assert spelling not in urls

@@ -153,7 +153,9 @@ def test_audit_records_filters_and_export(pg_app):
         assert record.member_id == 9_000_000_001  # needs BIGINT
 
     admin = sign_in(pg_app.test_client(), ADMIN)
-    response = admin.get("/admin/audit.csv", query_string={"identifier": "919876543210"})
+    with pg_app.app_context():
+        digest = identifier_hash("919876543210")
+    response = admin.get("/admin/audit.csv", query_string={"identifier_hash": digest})
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [(r["staff_username"], r["member_id"]) for r in rows] == [(AGENT, "9000000001")]
     response = admin.get("/admin/audit", query_string={"staff": ADMIN, "kind": "export"})

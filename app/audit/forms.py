@@ -1,19 +1,23 @@
-"""The audit trail's filter form (a GET form: no CSRF token, it changes nothing)."""
+"""The audit trail's filter form.
+
+Posted (with CSRF) so that a typed identifier never goes into a URL: the view hashes it and
+redirects to a link carrying only identifier_hash. That link's query string is read back with
+the same form, CSRF off (a GET changes nothing) and the identifier field left empty.
+"""
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import NumberRange, Optional, Regexp, ValidationError
 
 from app.audit.models import KINDS, OUTCOMES
 
 
 class AuditFilterForm(FlaskForm):
     """Filters shared by the audit page and its CSV export."""
-
-    class Meta:
-        csrf = False
 
     staff = StringField("Staff user", validators=[Optional()])
     member_id = IntegerField(
@@ -23,6 +27,19 @@ class AuditFilterForm(FlaskForm):
         "Identifier (mobile, email, ...)",
         validators=[Optional()],
         description="Hashed before searching; never stored or shown.",
+    )
+    # The identifier filter in links: an HMAC-SHA256 hex digest, never the identifier.
+    identifier_hash = HiddenField(
+        "Identifier hash",
+        validators=[
+            Optional(),
+            Regexp(
+                r"[0-9a-f]{64}\Z",
+                flags=re.IGNORECASE,
+                message="This link's identifier filter is damaged; clear it and type the "
+                "identifier again.",
+            ),
+        ],
     )
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
@@ -39,5 +56,6 @@ class AuditFilterForm(FlaskForm):
     )
 
     def validate_date_to(self, field: DateField) -> None:
+        """The end date is not before the start date."""
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date is before the start date.")

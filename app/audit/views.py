@@ -7,8 +7,10 @@ import io
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as Redirect
 
 from app.audit import bp
 from app.audit.forms import AuditFilterForm
@@ -30,7 +32,8 @@ CSV_COLUMNS = (
     "outcome",
     "upstream_ms",
 )
-FILTER_FIELDS = ("staff", "member_id", "identifier", "date_from", "date_to", "outcome", "kind")
+# What links carry: the identifier filter only ever as identifier_hash (see search()).
+FILTER_FIELDS = ("staff", "member_id", "identifier_hash", "date_from", "date_to", "outcome", "kind")
 
 
 def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
@@ -42,8 +45,8 @@ def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
         )
     if form.member_id.data is not None:
         query = query.where(AuditRecord.member_id == form.member_id.data)
-    if form.identifier.data and form.identifier.data.strip():
-        query = query.where(AuditRecord.identifier_hash == identifier_hash(form.identifier.data))
+    if digest := (form.identifier_hash.data or "").strip().lower():
+        query = query.where(AuditRecord.identifier_hash == digest)
     if form.date_from.data:
         query = query.where(AuditRecord.at >= datetime.combine(form.date_from.data, time(), UTC))
     if form.date_to.data:
@@ -56,15 +59,23 @@ def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
     return query
 
 
-def _filter_args() -> dict[str, Any]:
-    """The filters in the query string, to carry into page links and the export link."""
-    return {k: v for k in FILTER_FIELDS if (v := request.args.get(k, "").strip())}
+def _filter_args(values: MultiDict[str, str]) -> dict[str, Any]:
+    """The filters among values, to carry into page links and the export link."""
+    return {k: v for k in FILTER_FIELDS if (v := values.get(k, "").strip())}
+
+
+def _query_form() -> AuditFilterForm:
+    """The filters in the query string (no CSRF: a GET changes nothing)."""
+    if "identifier" in request.args:
+        # An old link or a hand-made one: refuse it rather than silently show everything.
+        abort(400, description="Type the identifier into the audit page's form, not a link.")
+    return AuditFilterForm(request.args, meta={"csrf": False})
 
 
 @bp.get("/audit")
-def index() -> str:
+def index() -> tuple[str, int]:
     """The audit trail, newest first, filtered and paginated."""
-    form = AuditFilterForm(request.args)
+    form = _query_form()
     valid = form.validate()
     page = request.args.get("page", 1, type=int)
     pagination = None
@@ -76,13 +87,37 @@ def index() -> str:
             error_out=False,
             count=True,
         )
-    filters = _filter_args()
+    filters = _filter_args(request.args)
+    # Only a hand-edited or damaged link can carry invalid filters: the form posts first.
+    return _render_page(form, pagination, filters if valid else None), 200 if valid else 400
+
+
+@bp.post("/audit")
+def search() -> Redirect | tuple[str, int]:
+    """The filter form: hash a typed identifier, then redirect to a link without it."""
+    form = AuditFilterForm()
+    if not form.validate_on_submit():
+        # Not even here does the identifier go back to the browser: it is typed again.
+        form.identifier.data = form.identifier.raw_data = None
+        return _render_page(form, None, None), 400
+    filters = _filter_args(request.form)
+    if typed := (form.identifier.data or "").strip():
+        filters["identifier_hash"] = identifier_hash(typed)
+    return redirect(url_for("audit.index", **filters), code=303)
+
+
+def _render_page(form: AuditFilterForm, pagination: Any, filters: dict[str, Any] | None) -> str:
+    """The audit page; filters are the applied ones, None when the form was not valid."""
+    identifier_filtered = bool(form.identifier_hash.data) and not form.identifier_hash.errors
+    without_identifier = {k: v for k, v in (filters or {}).items() if k != "identifier_hash"}
     return render_template(
         "audit/index.html",
         form=form,
         pagination=pagination,
-        filters=filters,
-        export_url=url_for("audit.export", **filters),
+        filters=filters or {},
+        export_url=url_for("audit.export", **filters) if filters is not None else None,
+        identifier_filtered=identifier_filtered,
+        clear_identifier_url=url_for("audit.index", **without_identifier),
     )
 
 
@@ -103,7 +138,7 @@ def _csv_cell(value: object) -> str:
 @bp.get("/audit.csv")
 def export() -> Response:
     """The filtered audit trail as CSV; the export itself is audited first."""
-    form = AuditFilterForm(request.args)
+    form = _query_form()
     if not form.validate():
         abort(400, description="The filters are not valid; correct them on the audit page.")
     records = db.session.scalars(
