@@ -326,7 +326,7 @@ def test_html_5xx_page_is_unavailable_with_its_status(httpserver):
     with fast_client(httpserver.url_for("/")) as client, pytest.raises(UpstreamUnavailable) as c:
         client.get_balance(1)
 
-    assert (c.value.status, c.value.code) == (500, 500)
+    assert (c.value.status, c.value.code) == (500, None)
     assert c.value.explanation == STATUS_EXPLANATIONS[500]
 
 
@@ -378,7 +378,7 @@ def test_auth_statuses_without_body_are_access_denied(httpserver, client, status
     with pytest.raises(AccessDenied) as caught:
         client.get_balance(1)
 
-    assert (caught.value.code, caught.value.status) == (status, status)
+    assert (caught.value.code, caught.value.status) == (None, status)
     assert caught.value.explanation == STATUS_EXPLANATIONS[status]
     assert len(seen(httpserver)) == 1  # Basic auth: a fresh attempt could not help
 
@@ -469,13 +469,18 @@ def test_whole_request_failure_shape(httpserver, client):
     assert caught.value.code == 500
 
 
-def test_non_2xx_without_errors_carries_the_status_as_code(httpserver, client):
-    serve(httpserver, "/v2/customers/1/points/balance", {"warnings": []}, 404)
+@pytest.mark.parametrize("body", [{"warnings": []}, {"errors": [{"message": "no code"}]}, ""])
+def test_an_answer_without_an_upstream_code_keeps_code_none_and_the_status(
+    httpserver, client, body
+):
+    serve(httpserver, "/v2/customers/1/points/balance", body, 400)
 
     with pytest.raises(UpstreamApiError) as caught:
         client.get_balance(1)
 
-    assert (caught.value.code, caught.value.status) == (404, 404)
+    assert (caught.value.code, caught.value.status) == (None, 400)
+    assert "code" not in str(caught.value).replace("no code", "")
+    assert caught.value.explanation == STATUS_EXPLANATIONS[400]
 
 
 def test_identifier_echoed_by_upstream_is_redacted(httpserver, client):

@@ -287,9 +287,13 @@ def _all_warnings(body: Mapping[str, Any], raw: RawResponse) -> tuple[UpstreamMe
 
 
 def _api_error(raw: RawResponse, first: UpstreamMessage) -> CapillaryError:
-    code = first.code if first.code is not None else raw.status
+    # code is the upstream's own errors[] code or None, never the HTTP status standing in
+    # for one: pages show "Code n" as an upstream code. The status travels in status.
+    code = first.code
     cls = error_class_for(code, raw.status)
-    text = f"{raw.label}: HTTP {raw.status}, code {code}"
+    text = f"{raw.label}: HTTP {raw.status}"
+    if code is not None:
+        text += f", code {code}"
     if first.message:
         text += f": {first.message}"
     return cls(text, code=code, status=raw.status, request_id=raw.request_id)
