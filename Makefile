@@ -31,12 +31,13 @@ bench: $(STAMP)
 
 ## Set up and run the whole test suite.
 test: $(STAMP)
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

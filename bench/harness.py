@@ -37,7 +37,9 @@ class Processes:
     def __init__(self) -> None:
         self.children: list[subprocess.Popen[bytes]] = []
 
-    def start(self, args: list[str], env: Mapping[str, str], **kwargs: object):
+    def start(
+        self, args: list[str], env: Mapping[str, str], **kwargs: object
+    ) -> subprocess.Popen[bytes]:
         """Start one child process."""
         child = subprocess.Popen(args, env=dict(env), cwd=ROOT, **kwargs)  # noqa: S603
         self.children.append(child)

@@ -57,7 +57,7 @@ def upstream(sandbox: SandboxServer) -> Iterator[SandboxServer]:
     sandbox.reset()
 
 
-TEST_PASSWORD = "correct horse battery staple"  # noqa: S105
+TEST_PASSWORD = "correct horse battery staple"
 AGENT = "agent.alice"
 ADMIN = "admin.bob"
 

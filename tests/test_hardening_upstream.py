@@ -30,7 +30,7 @@ from tests.test_capillary_support import RawServer, closed_port, read_request
 MEMBER = 700000001
 MOBILE = "919800000001"
 USERNAME = "till.hardening"
-PASSWORD = "Up-Str3am-Pa55"  # noqa: S105 (test credential)
+PASSWORD = "Up-Str3am-Pa55"
 PROGRAMS = {2199: "Gold Club", 1933: "Partner Rewards"}
 # Test-sized limits: a call gets 1.5 s including retries, a page 2.5 s.
 FAST = {

@@ -32,11 +32,11 @@ fake = upstream_suite.fake
 agent = upstream_suite.agent
 
 USERNAME = "till.hardening"
-PASSWORD = "Up-Str3am-Pa55"  # noqa: S105 (the fake's Basic password, see test_hardening_upstream)
-PASSWORD_MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()  # noqa: S324 (the docs' scheme)
+PASSWORD = "Up-Str3am-Pa55"
+PASSWORD_MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
 BASIC = base64.b64encode(f"{USERNAME}:{PASSWORD_MD5}".encode()).decode()
 OAUTH_KEY = "oauth-key-HYG-5521"
-OAUTH_SECRET = "oauth-secret-HYG-9034"  # noqa: S105 (test credential)
+OAUTH_SECRET = "oauth-secret-HYG-9034"
 TOKEN_PREFIX = "tok-HYG-"
 
 MOBILE = "919812345678"

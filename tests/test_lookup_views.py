@@ -464,6 +464,9 @@ def test_a_configured_program_the_upstream_refuses_is_only_a_missing_row(make_cl
     row = page.select_one('#programs-table tr[data-program-id="5555"]')
     assert "does not exist" in row.get_text()
     assert "Closed Program (5555)" in page.select_one("#failures").get_text()
-    assert tile(page, "available") == balance(
-        upstream, demo.MEMBER_MULTI_PROGRAM, fetchDataForAllPrograms="true"
-    )["mainPoints"]
+    assert (
+        tile(page, "available")
+        == balance(upstream, demo.MEMBER_MULTI_PROGRAM, fetchDataForAllPrograms="true")[
+            "mainPoints"
+        ]
+    )

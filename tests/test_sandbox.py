@@ -74,7 +74,7 @@ def get(server: SandboxServer, path: str, **params: object) -> requests.Response
     headers = {"Authorization": basic_header(server.username, server.password)}
     with requests.Session() as session:
         response = session.get(server.url + path, params=params, headers=headers, timeout=10)
-        response.content  # noqa: B018 - read the body before the session closes
+        response.content
         return response
 
 

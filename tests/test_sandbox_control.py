@@ -63,7 +63,7 @@ def call(
         response = session.request(
             method, server.url + path, headers=headers, timeout=timeout, **kwargs
         )
-        response.content  # noqa: B018 - read the body before the session closes
+        response.content
         return response
 
 

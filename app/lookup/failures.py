@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wtforms import Field
+
 from app.capillary import (
     AccessDenied,
     CapillaryError,
@@ -76,7 +78,7 @@ def primary_error(errors: tuple[CapillaryError, ...]) -> CapillaryError:
     return errors[0]
 
 
-def _add_error(field, message: str) -> None:
+def _add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,8 @@ from app.lookup import bp, identifiers
 from app.lookup.audited import AuditedLookup, look_up, record_refused
 from app.lookup.failures import FormFailure, explain_failure
 from app.lookup.forms import LookupForm
-from app.lookup.page import build_page
-from app.lookup.recent import recent_for
+from app.lookup.page import MemberPage, build_page
+from app.lookup.recent import RecentItem, recent_for
 from app.lookup.scope import InvalidParameters, LookupParams, today
 from app.lookup.service import MemberData, get_service
 from app.lookup.summary import FROM_A_LINK, ticket_summary
@@ -80,13 +80,15 @@ def _member_ref(form: LookupForm) -> MemberRef:
     return MemberLookup(tuple(found), source=current_app.config["CAPILLARY_SOURCE"])
 
 
-def _render_search(form: LookupForm, failure: FormFailure | None = None, status: int = 200):
+def _render_search(
+    form: LookupForm, failure: FormFailure | None = None, status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "lookup/search.html", form=form, failure=failure, recent=_recent()
     ), status
 
 
-def _recent():
+def _recent() -> list[RecentItem]:
     staff = current_staff()
     if staff is None:
         return []
@@ -94,7 +96,7 @@ def _recent():
 
 
 @bp.get("/")
-def search():
+def search() -> tuple[str, int]:
     """The lookup form."""
     return _render_search(_form())
 
@@ -118,7 +120,7 @@ def _not_recorded() -> tuple[str, int]:
 @bp.post("/lookup")
 @limiter.limit(_lookup_limit)
 @bounded
-def submit():
+def submit() -> Response | tuple[str, int]:
     """Find the member in one round of upstream calls, then redirect to their deep link."""
     form = _form()
     if not form.validate_on_submit():
@@ -228,14 +230,14 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     )
 
 
-def _link_query(args) -> dict[str, str]:
+def _link_query(args: Mapping[str, str]) -> dict[str, str]:
     """The view form's query as the deep link's: from/to for the dates, empty ones left out."""
     query = {"program": args.get("program", ""), "from": args.get("start_date", "")}
     query["to"] = args.get("end_date", "")
     return {key: value for key, value in query.items() if value}
 
 
-def _page(data: MemberData):
+def _page(data: MemberData) -> MemberPage:
     config = current_app.config
     display_zone = ZoneInfo(config["DISPLAY_TIMEZONE"]) if config["DISPLAY_TIMEZONE"] else None
     return build_page(

@@ -23,7 +23,7 @@ OAUTH_FAILED_BODY = {
 
 def md5_hex(password: str) -> str:
     """The password digest the Basic header carries instead of the password (docs 3.1)."""
-    return hashlib.md5(password.encode("utf-8")).hexdigest()  # noqa: S324 - the protocol's
+    return hashlib.md5(password.encode("utf-8")).hexdigest()
 
 
 def basic_header(username: str, password: str) -> str:
