@@ -39,6 +39,7 @@ from app.capillary import (
     PromisedSchedule,
     UpstreamApiError,
     UpstreamMessage,
+    UpstreamMisconfigured,
     UpstreamUnavailable,
     get_client,
 )
@@ -481,6 +482,54 @@ def test_an_answer_without_an_upstream_code_keeps_code_none_and_the_status(
     assert (caught.value.code, caught.value.status) == (None, 400)
     assert "code" not in str(caught.value).replace("no code", "")
     assert caught.value.explanation == STATUS_EXPLANATIONS[400]
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, ""),
+        (404, {"warnings": []}),
+        (405, "<html>Method Not Allowed</html>"),
+        (415, {"errors": [{"message": "no code"}]}),
+        (418, ""),
+        (404, {"errors": [{"status": False, "code": 404, "message": "Not Found"}]}),
+    ],
+)
+def test_a_4xx_that_is_not_about_the_request_means_a_misconfigured_address(
+    httpserver, client, status, body
+):
+    serve(httpserver, "/v2/customers/lookup/points/balance", body, status)
+
+    with pytest.raises(UpstreamMisconfigured) as caught:
+        client.get_balance(BY_EMAIL)
+
+    assert isinstance(caught.value, UpstreamUnavailable)
+    assert caught.value.status == status
+    assert caught.value.explanation == (
+        f"Points Desk's connection to the loyalty system is misconfigured "
+        f"(the address answered HTTP {status})."
+    )
+    assert len(seen(httpserver)) == 1
+
+
+@pytest.mark.parametrize("status", [400, 429])
+def test_a_400_or_429_without_a_code_is_still_a_refusal(httpserver, client, status):
+    serve(httpserver, "/v2/customers/1/points/balance", "", status)
+
+    with pytest.raises(UpstreamApiError) as caught:
+        client.get_balance(1)
+
+    assert type(caught.value) is UpstreamApiError
+
+
+def test_a_token_address_that_answers_404_is_misconfigured_not_denied(httpserver):
+    serve(httpserver, "/v3/oauth/token/generate", "", 404)
+
+    with fast_client(httpserver.url_for("/"), OAuthAuth("key", "secret")) as client:
+        with pytest.raises(UpstreamMisconfigured) as caught:
+            client.get_balance(1)
+
+    assert caught.value.status == 404
 
 
 def test_identifier_echoed_by_upstream_is_redacted(httpserver, client):

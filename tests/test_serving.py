@@ -8,6 +8,14 @@ import time
 import pytest
 import requests
 
+from app.capillary import (
+    AccessDenied,
+    MalformedResponse,
+    MemberNotFound,
+    UpstreamApiError,
+    UpstreamMisconfigured,
+)
+from app.main.readiness import ReadinessProbe
 from app.sandbox import data as demo
 from bench import harness
 from tests.conftest import sandbox_config
@@ -44,6 +52,45 @@ def test_readyz_is_503_when_the_upstream_does_not_answer_properly(make_app, upst
     assert response.json["upstream"] in ("UpstreamUnavailable", "MalformedResponse")
     upstream.configure(fault=None)
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_is_503_when_the_address_answers_404(make_app, upstream):
+    # A wrong base path: the server answers, but not as the API. Not "ready".
+    client = make_app(
+        CAPILLARY_BASE_URL=upstream.url.rstrip("/") + "/not-the-api/", READINESS_CACHE_SECONDS=0
+    ).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["upstream"] == "UpstreamMisconfigured"
+
+
+class _Answers:
+    """A stand-in client whose balance call returns or raises the given outcome."""
+
+    def __init__(self, outcome: object) -> None:
+        self.outcome = outcome
+
+    def get_balance(self, member: int) -> object:
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+@pytest.mark.parametrize(
+    ("outcome", "ready", "named"),
+    [
+        ("a balance", True, "answers"),
+        (MemberNotFound("not found", code=8015, status=400), True, "answers"),
+        (UpstreamApiError("refused", code=1212, status=400), False, "UpstreamApiError"),
+        (UpstreamApiError("refused", code=None, status=400), False, "UpstreamApiError"),
+        (UpstreamMisconfigured("wrong path", status=405), False, "UpstreamMisconfigured"),
+        (AccessDenied("no", code=4000, status=403), False, "AccessDenied"),
+        (MalformedResponse("junk", status=200), False, "MalformedResponse"),
+    ],
+)
+def test_only_a_balance_or_member_not_found_counts_as_ready(outcome, ready, named):
+    verdict = ReadinessProbe(_Answers(outcome), cache_seconds=0).check()
+    assert (verdict.ready, verdict.upstream) == (ready, named)
 
 
 def test_readyz_is_503_when_credentials_are_refused(make_app, upstream):

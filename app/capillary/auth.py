@@ -17,7 +17,9 @@ from app.capillary.errors import (
     AccessDenied,
     CapillaryError,
     MalformedResponse,
+    UpstreamMisconfigured,
     UpstreamUnavailable,
+    is_misconfigured_status,
 )
 from app.capillary.models import UpstreamMessage
 from app.capillary.parse import decode_json, parse_warnings
@@ -159,8 +161,13 @@ def _read_token(raw: RawResponse) -> tuple[str, float]:
 
 def _denied(raw: RawResponse, code: int | None) -> CapillaryError:
     detail = f"HTTP {raw.status}" + (f", code {code}" if code is not None else "")
-    # A 5xx is the token service being down, not our key being refused: say "unavailable".
-    cls = UpstreamUnavailable if raw.status >= 500 else AccessDenied
+    # A 5xx is the token service being down, not our key being refused: say "unavailable";
+    # a 404/405/415 with no code is a wrong address, not a refused key.
+    cls: type[CapillaryError] = AccessDenied
+    if raw.status >= 500:
+        cls = UpstreamUnavailable
+    elif code is None and is_misconfigured_status(raw.status):
+        cls = UpstreamMisconfigured
     return cls(
         f"Failed to generate OAuth token ({detail})",
         code=code,

@@ -53,6 +53,13 @@ MEMBER_NOT_FOUND_CODES = frozenset({8015, 816, 1011, 1012, 8065})
 INVALID_PROGRAM_CODES = frozenset({885, 1213})
 INVALID_DATE_CODES = frozenset({1214, 1215, 1216, 1217})
 ACCESS_DENIED_CODES = frozenset({4000, 1044})
+# 4xx statuses that mean something about our request even without an errors[] code:
+# invalid input, credentials refused, access denied, too many requests. Any other 4xx with
+# no code (404, 405, 415...) says the address is not the API: see UpstreamMisconfigured.
+MEANINGFUL_CLIENT_STATUSES = frozenset({400, 401, 403, 429})
+# The request-level codes for "no such resource", "operation not supported", "unsupported
+# media type" (capillary-api.md 4.2) say the same when they arrive inside errors[].
+MISCONFIGURED_CODES = frozenset({404, 405, 415})
 # Informational codes (capillary-api.md 4.3: 91001-91019 are warnings; 91009 = the survivor
 # of a merge was retrieved). Inside errors[] of a 2xx that carries the data, they are
 # warnings, not a failure of the call.
@@ -113,6 +120,16 @@ class UpstreamUnavailable(CapillaryError):
         return super().explanation
 
 
+class UpstreamMisconfigured(UpstreamUnavailable):
+    """The address answered like something other than the API: a 404, 405, 415 or other
+    4xx without an upstream code (a wrong base URL or path), not a refusal of the member."""
+
+    @property
+    def explanation(self) -> str:
+        answered = f" (the address answered HTTP {self.status})" if self.status else ""
+        return f"Points Desk's connection to the loyalty system is misconfigured{answered}."
+
+
 class UpstreamTimeout(UpstreamUnavailable):
     """The upstream did not answer within the connect/read timeout or the call deadline."""
 
@@ -161,4 +178,11 @@ def error_class_for(code: int | None, status: int | None) -> type[CapillaryError
         return AccessDenied
     if code == 4001 or (status is not None and status >= 500):
         return UpstreamUnavailable
+    if code in MISCONFIGURED_CODES or (code is None and is_misconfigured_status(status)):
+        return UpstreamMisconfigured
     return UpstreamApiError
+
+
+def is_misconfigured_status(status: int | None) -> bool:
+    """A 4xx that, without an upstream code, can only mean a wrong address or path."""
+    return status is not None and 400 <= status < 500 and status not in MEANINGFUL_CLIENT_STATUSES

@@ -8,13 +8,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.capillary import CapillaryClient, CapillaryError
-from app.capillary.errors import AccessDenied, UpstreamApiError
+from app.capillary import CapillaryClient, CapillaryError, MemberNotFound
 
 logger = logging.getLogger(__name__)
 
 # A customer id no real member is expected to have: the answer (a balance or a typed "not
-# found") proves the upstream is up and accepts our credentials.
+# found") proves the upstream is up, is the API we think it is, and accepts our credentials.
 PROBE_CUSTOMER_ID = 1
 
 
@@ -64,13 +63,11 @@ class ReadinessProbe:
         now = datetime.now(UTC)
         try:
             self.client.get_balance(PROBE_CUSTOMER_ID)
-        except AccessDenied as exc:
-            # It answers, but refuses us: every lookup would fail the same way.
-            logger.warning("readiness: upstream refuses our credentials (%r)", exc)
-            return Readiness(False, type(exc).__name__, now)
-        except UpstreamApiError:
-            return Readiness(True, "answers", now)
+        except MemberNotFound:
+            return Readiness(True, "answers", now)  # the probe's expected answer
         except CapillaryError as exc:
-            logger.warning("readiness: upstream not answering (%r)", exc)
+            # Anything else (refused credentials, a wrong address, an unknown refusal, no
+            # answer at all) would fail real lookups the same way.
+            logger.warning("readiness: upstream not usable (%r)", exc)
             return Readiness(False, type(exc).__name__, now)
         return Readiness(True, "answers", now)
