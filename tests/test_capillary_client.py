@@ -44,6 +44,7 @@ from app.capillary import (
     get_client,
 )
 from app.capillary.errors import EXPLANATIONS, STATUS_EXPLANATIONS
+from app.capillary.models import IDENTIFIER_NAMES
 
 JSON = "application/json"
 BY_EMAIL = MemberLookup(identifiers=(Identifier("email", EMAIL),))
@@ -169,13 +170,30 @@ def test_bad_customer_ids_are_refused_before_any_request(httpserver, client, mem
         ({}, MemberLookup(identifiers=(Identifier("email", "a@b.c,d@e.f"),))),
         ({}, MemberLookup(identifiers=(Identifier("email", " "),))),
         ({}, MemberLookup(identifiers=(Identifier("email", EMAIL),) * 3)),
+        ({"entity_type": "GROUP"}, 1),
+        ({"entity_type": "customer"}, 1),
+        ({}, MemberLookup(identifiers=(Identifier("phone", EMAIL),))),
+        ({}, MemberLookup(identifiers=(Identifier("Email", EMAIL),))),
+        ({}, MemberLookup(identifiers=(Identifier("email", EMAIL), Identifier("id", MOBILE)))),
+        ({}, MemberLookup(identifiers=(Identifier(EMAIL, EMAIL),))),
     ],
 )
 def test_bad_arguments_are_refused_before_any_request(httpserver, client, kwargs, member):
     with pytest.raises(ValueError) as caught:
         client.get_schedule(member, **kwargs)
     assert seen(httpserver) == []
-    assert "a@b.c" not in str(caught.value)
+    for value in ("a@b.c", EMAIL, MOBILE, "ann"):
+        assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", IDENTIFIER_NAMES)
+def test_every_documented_identifier_name_is_sent(httpserver, client, name):
+    serve(httpserver, "/v2/customers/lookup/points/balance", BALANCE)
+
+    client.get_balance(MemberLookup(identifiers=(Identifier(name, "x1"),)), entity_type="FLEET")
+
+    (request,) = seen(httpserver)
+    assert (request.args["identifierName"], request.args["entityType"]) == (name, "FLEET")
 
 
 # Parsing -----------------------------------------------------------------------------------

@@ -13,7 +13,14 @@ import requests
 from app.capillary import parse
 from app.capillary.auth import Auth, BasicAuth, OAuthAuth
 from app.capillary.errors import CapillaryError
-from app.capillary.models import Balance, MemberLookup, MemberRef, PromisedSchedule
+from app.capillary.models import (
+    ENTITY_TYPES,
+    IDENTIFIER_NAMES,
+    Balance,
+    MemberLookup,
+    MemberRef,
+    PromisedSchedule,
+)
 from app.capillary.transport import RawResponse, Transport
 
 logger = logging.getLogger(__name__)
@@ -211,9 +218,12 @@ def _lookup_params(member: MemberLookup) -> list[tuple[str, str]]:
     if not 1 <= len(identifiers) <= 2:
         raise ValueError("a lookup takes one identifier, or two for dual eligibility")
     for position, ident in enumerate(identifiers, start=1):
-        # The upstream splits both lists on commas, so a comma inside would shift the pairs.
-        if not isinstance(ident.name, str) or not ident.name or "," in ident.name:
-            raise ValueError(f"identifier {position}: name must be a non-empty word")
+        # Only the documented names: the upstream would answer an unknown one with 8013, and
+        # the message names the position, never the name or value (either could be the value).
+        if not isinstance(ident.name, str) or ident.name not in IDENTIFIER_NAMES:
+            raise ValueError(
+                f"identifier {position}: name must be one of {', '.join(IDENTIFIER_NAMES)}"
+            )
         if not isinstance(ident.value, str) or not ident.value.strip():
             raise ValueError(f"identifier {position}: value is empty")
         if "," in ident.value:
@@ -240,8 +250,8 @@ def _common_params(
         params.append(("programId", str(int(program_id))))
     if not isinstance(all_programs, bool):
         raise ValueError("all_programs must be True or False")
-    if not isinstance(entity_type, str) or not entity_type:
-        raise ValueError("entity_type must be a non-empty string")
+    if not isinstance(entity_type, str) or entity_type not in ENTITY_TYPES:
+        raise ValueError(f"entity_type must be one of {', '.join(ENTITY_TYPES)}")
     params.append(("fetchDataForAllPrograms", "true" if all_programs else "false"))
     params.append(("entityType", entity_type))
     return params

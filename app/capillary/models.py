@@ -17,14 +17,8 @@ IDENTIFIER_NAMES = (
     "martjackId",
     "fbId",
 )
+# entityType values (capillary-api.md 1.2, 2.2).
 ENTITY_TYPES = ("CUSTOMER", "FLEET")
-POINTS_TYPES = (
-    "bill_regular",
-    "bill_promotions",
-    "line_item_regular",
-    "line_item_promotions",
-    "customer_promotions",
-)
 
 
 @dataclass(frozen=True, slots=True)
