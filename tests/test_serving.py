@@ -14,8 +14,9 @@ from app.capillary import (
     MemberNotFound,
     UpstreamApiError,
     UpstreamMisconfigured,
+    get_client,
 )
-from app.main.readiness import ReadinessProbe
+from app.main.readiness import ReadinessProbe, get_probe
 from app.sandbox import data as demo
 from bench import harness
 from tests.conftest import sandbox_config
@@ -91,6 +92,15 @@ class _Answers:
 def test_only_a_balance_or_member_not_found_counts_as_ready(outcome, ready, named):
     verdict = ReadinessProbe(_Answers(outcome), cache_seconds=0).check()
     assert (verdict.ready, verdict.upstream) == (ready, named)
+
+
+def test_the_app_probe_is_made_once_over_the_registered_client(make_app, upstream):
+    app = make_app(READINESS_CACHE_SECONDS=7)
+    with app.app_context():
+        probe = get_probe()
+        assert probe.client is get_client()
+        assert probe.cache_seconds == 7
+        assert get_probe() is probe
 
 
 def test_readyz_is_503_when_credentials_are_refused(make_app, upstream):

@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.capillary import CapillaryClient, CapillaryError, MemberNotFound
+from flask import current_app
+
+from app.capillary import CapillaryClient, CapillaryError, MemberNotFound, get_client
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +73,14 @@ class ReadinessProbe:
             logger.warning("readiness: upstream not usable (%r)", exc)
             return Readiness(False, type(exc).__name__, now)
         return Readiness(True, "answers", now)
+
+
+def get_probe() -> ReadinessProbe:
+    """The app's probe, made on first use over the app's client (get_client())."""
+    probe = current_app.extensions.get("readiness")
+    if probe is None:
+        probe = current_app.extensions.setdefault(
+            "readiness",
+            ReadinessProbe(get_client(), current_app.config["READINESS_CACHE_SECONDS"]),
+        )
+    return probe
