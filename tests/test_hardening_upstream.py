@@ -381,7 +381,9 @@ def test_5xx_is_retried_where_it_helps_then_explained(agent, fake, status, attem
     fake.handlers.update(everything(respond("", status)))
     response, elapsed = member_page(agent())
     page = assert_failed_lookup(response, elapsed, 502, says)
-    assert f"Code {status}" in page.select_one("#lookup-failure .notice-code").get_text()
+    # No errors[] code in the answer: the page shows its HTTP status, and no upstream code.
+    assert page.select_one("#lookup-failure .notice-code") is None
+    assert page.select_one("#lookup-failure .notice-status").get_text() == f"HTTP {status}"
     assert fake.count("schedule") == attempts  # 500 is "failed": repeating it only adds load
 
 
@@ -534,16 +536,23 @@ def _with_id(handler: Handler, request_id: str) -> Handler:
 
 
 @pytest.mark.parametrize(
-    ("answer", "says", "code"),
+    ("answer", "says", "code", "status"),
     [
-        (respond({"errors": [{"code": 500, "message": "Failed"}]}, 500), "failed to answer", 500),
-        (respond("", 503), "temporarily unavailable", 503),
-        (respond("<html>gateway</html>", 504), "gateway timed out", 504),
-        (respond('{"entityId": 1, "promisedPoints'), "cannot read", None),
+        (
+            respond({"errors": [{"code": 500, "message": "Failed"}]}, 500),
+            "failed to answer",
+            500,
+            500,
+        ),
+        (respond("", 503), "temporarily unavailable", None, 503),
+        (respond("<html>gateway</html>", 504), "gateway timed out", None, 504),
+        (respond('{"entityId": 1, "promisedPoints'), "cannot read", None, 200),
     ],
     ids=["500-with-errors", "503", "504-html", "truncated"],
 )
-def test_a_failing_schedule_leaves_the_balances_and_a_banner(agent, fake, answer, says, code):
+def test_a_failing_schedule_leaves_the_balances_and_a_banner(
+    agent, fake, answer, says, code, status
+):
     fake.handlers["schedule"] = _with_id(answer, "req-sched-1")
     response, elapsed = member_page(agent())
     assert response.status_code == 200
@@ -559,6 +568,9 @@ def test_a_failing_schedule_leaves_the_balances_and_a_banner(agent, fake, answer
     assert "Request id req-sched-1" in text
     if code is not None:
         assert f"Code {code}" in banner.select_one(".notice-code").get_text()
+    else:
+        assert banner.select_one(".notice-code") is None
+    assert banner.select_one(".notice-status").get_text() == f"HTTP {status}"
     assert_clean_page(response)
 
 

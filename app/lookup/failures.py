@@ -44,11 +44,12 @@ BUSY_CODES = frozenset({429, 461, 521})
 class FormFailure:
     """A failed lookup as shown above the form."""
 
-    status: int
+    status: int  # of this page
     title: str
     explanation: str
     code: int | None
     request_id: str | None
+    http_status: int | None  # of the upstream's answer, when there was one
 
 
 def blocking_error(data: MemberData) -> CapillaryError | None:
@@ -108,7 +109,7 @@ def explain_failure(error: CapillaryError, form: LookupForm) -> FormFailure:
         status, title = 400, "The loyalty system refused the lookup"
     elif isinstance(error, UpstreamTimeout):
         status, title = 504, "The loyalty system took too long"
-    return FormFailure(status, title, error.explanation, error.code, error.request_id)
+    return FormFailure(status, title, error.explanation, error.code, error.request_id, error.status)
 
 
 def _not_about_the_member(error: UpstreamApiError) -> bool:

@@ -136,6 +136,7 @@ class Notice:
     code: int | None = None
     message: str | None = None
     request_id: str | None = None
+    http_status: int | None = None  # the upstream's HTTP status, when it answered one
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +397,7 @@ def build_failures(data: MemberData, programs: Mapping[int, str]) -> tuple[Notic
             code=error.code,
             message=error.message if error.code is not None else None,
             request_id=error.request_id,
+            http_status=error.status,
         )
         for title, error in failed
     )
