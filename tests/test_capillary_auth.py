@@ -18,7 +18,7 @@ from app.capillary.auth import TOKEN_HEADER, basic_header_value, password_md5
 BALANCE_PATH = "/v2/customers/1/points/balance"
 TOKEN_PATH = "/v3/oauth/token/generate"
 KEY = "client-key"
-SECRET = "client-secret-value"  # noqa: S105 (test credential)
+SECRET = "client-secret-value"
 
 
 # Basic -------------------------------------------------------------------------------------

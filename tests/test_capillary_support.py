@@ -15,7 +15,7 @@ from app.capillary import BasicAuth, CapillaryClient
 from app.capillary.auth import Auth
 
 USERNAME = "till.one"
-PASSWORD = "s3cret-Pa55word"  # noqa: S105 (test credential)
+PASSWORD = "s3cret-Pa55word"
 EMAIL = "ann+loyalty@example.com"
 MOBILE = "919876543210"
 
