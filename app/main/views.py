@@ -2,10 +2,8 @@
 
 from datetime import UTC, datetime
 
-from flask import current_app
-
 from app.main import bp
-from app.main.readiness import ReadinessProbe
+from app.main.readiness import get_probe
 
 
 @bp.get("/healthz")
@@ -17,13 +15,5 @@ def healthz() -> tuple[dict[str, str], int]:
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, object], int]:
     """Readiness: 200 when the upstream answers (checked at most every few seconds), else 503."""
-    probe = current_app.extensions.get("readiness")
-    if probe is None:
-        probe = current_app.extensions.setdefault(
-            "readiness",
-            ReadinessProbe(
-                current_app.extensions["capillary"], current_app.config["READINESS_CACHE_SECONDS"]
-            ),
-        )
-    verdict = probe.check()
+    verdict = get_probe().check()
     return verdict.as_json(datetime.now(UTC)), 200 if verdict.ready else 503
