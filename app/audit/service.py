@@ -62,63 +62,45 @@ def record_lookup(
     Raises AuditUnavailable when it cannot be written (no database, no signed-in staff):
     the lookup must then not be shown.
     """
-    _record(
-        kind="lookup",
-        identifier_type=identifier_type,
-        identifier_value=identifier_value,
-        member_id=member_id,
-        program_scope=program_scope,
-        outcome=outcome,
-        upstream_ms=upstream_ms,
-        start_date=start_date,
-        end_date=end_date,
+    _write(
+        AuditRecord(
+            kind="lookup",
+            identifier_type=identifier_type,
+            identifier_hash=identifier_hash(identifier_value) if identifier_value else None,
+            member_id=member_id,
+            program_scope=str(program_scope),
+            outcome=outcome,
+            upstream_ms=upstream_ms,
+            start_date=start_date,
+            end_date=end_date,
+        )
     )
 
 
 def record_export(*, member_id: int | None, rows: int) -> None:
     """Write an audit export to the audit trail; raises AuditUnavailable like record_lookup."""
-    _record(
-        kind="export",
-        identifier_type="audit",
-        identifier_value=None,
-        member_id=member_id,
-        program_scope="all",
-        outcome="found" if rows else "not_found",
-        upstream_ms=None,
+    _write(
+        AuditRecord(
+            kind="export",
+            identifier_type="audit",
+            identifier_hash=None,
+            member_id=member_id,
+            program_scope="all",
+            outcome="found" if rows else "not_found",
+            upstream_ms=None,
+        )
     )
 
 
-def _record(
-    *,
-    kind: str,
-    identifier_type: str,
-    identifier_value: str | None,
-    member_id: int | None,
-    program_scope: str,
-    outcome: str,
-    upstream_ms: int | None,
-    start_date: date | None = None,
-    end_date: date | None = None,
-) -> None:
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+def _write(record: AuditRecord) -> None:
+    if record.outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {record.outcome!r}")
+    if record.kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {record.kind!r}")
     staff = current_staff()
     if staff is None:
         raise AuditUnavailable("No signed-in staff member to record the lookup against")
-    record = AuditRecord(
-        staff_username=staff.username,
-        identifier_type=identifier_type,
-        identifier_hash=identifier_hash(identifier_value) if identifier_value else None,
-        member_id=member_id,
-        program_scope=str(program_scope),
-        outcome=outcome,
-        upstream_ms=upstream_ms,
-        start_date=start_date,
-        end_date=end_date,
-        kind=kind,
-    )
+    record.staff_username = staff.username
     try:
         db.session.add(record)
         db.session.commit()
@@ -127,7 +109,7 @@ def _record(
         # The class name only: the statement text would carry the member id.
         logger.error(
             "Could not write the audit record (%s by %s): %s",
-            kind,
+            record.kind,
             staff.username,
             type(exc).__name__,
         )
