@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.check(app.config, development=app.debug)
     settings.apply_fallbacks(app.config, app.instance_path)
 
+    register_log_redaction()
     register_proxy_fix(app)
     register_extensions(app)
     register_security_headers(app)
@@ -43,6 +44,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_dev_account(app)
     register_cli(app)
     return app
+
+
+def register_log_redaction() -> None:
+    """Member ids stay out of the development server's request lines."""
+    from app import log_redaction
+
+    log_redaction.install()
 
 
 def register_proxy_fix(app: Flask) -> None:
