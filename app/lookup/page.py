@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from itertools import groupby
+from operator import itemgetter
 
-from app.capillary import Balance, CapillaryError, PromisedSchedule, ScheduleEntry
+from app.capillary import Balance, CapillaryError, PromisedSchedule
 from app.capillary.errors import EXPLANATIONS
 from app.lookup.chart import Chart, build_chart
 from app.lookup.scope import ALL, DEFAULT, LookupParams
@@ -281,11 +282,6 @@ def build_program_table(data: MemberData, programs: Mapping[int, str]) -> Progra
     return ProgramTable(tuple(rows), totals, incomplete, upstream_sum, difference)
 
 
-def _day_key(entry: ScheduleEntry) -> date:
-    # The date as the upstream means it: in the offset it sent (the cluster's zone).
-    return entry.redeemable_from.date()
-
-
 def build_timeline(
     schedule: PromisedSchedule,
     available: Decimal | None,
@@ -293,25 +289,33 @@ def build_timeline(
     display_zone: tzinfo | None,
 ) -> tuple[TimelineDay, ...]:
     """Group entries by date, then program, then points type; add the running projection."""
-    entries = sorted(
-        schedule.entries,
-        key=lambda e: (_day_key(e), e.program_id, e.points_type, e.redeemable_from),
+    # The date as the upstream means it: in the offset it sent (the cluster's zone). Each
+    # entry's sort key is computed once: a long schedule has thousands.
+    keyed = sorted(
+        (
+            ((e.redeemable_from.date(), e.program_id, e.points_type, e.redeemable_from), e)
+            for e in schedule.entries
+        ),
+        key=itemgetter(0),
     )
+    labels: dict[str, str] = {}
     days: list[TimelineDay] = []
     running = available
     slip_lines = 0
-    for day, day_entries in groupby(entries, key=_day_key):
-        group = list(day_entries)
+    for day, day_entries in groupby(keyed, key=lambda pair: pair[0][0]):
+        group = [entry for _, entry in day_entries]
         lines: list[TimelineLine] = []
         for (program_id, points_type), same in groupby(
             group, key=lambda e: (e.program_id, e.points_type)
         ):
+            if points_type not in labels:
+                labels[points_type] = points_type_label(points_type)
             lines.append(
                 TimelineLine(
                     program_id=program_id,
                     program_name=program_name(programs, program_id),
                     points_type=points_type,
-                    points_type_label=points_type_label(points_type),
+                    points_type_label=labels[points_type],
                     points=sum((e.points for e in same), ZERO),
                 )
             )
