@@ -289,3 +289,9 @@ def apply_fallbacks(config: MutableMapping[str, Any], instance_path: str) -> Non
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'points-desk.sqlite3'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if config["DATABASE_URL"].startswith("sqlite"):
+        # A file cannot drop a connection the way a server can: pinging it before every
+        # checkout would only add a query to every request.
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
