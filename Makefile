@@ -1,17 +1,29 @@
 # Two entry points for a fresh clone: `make run` and `make test`.
-# Both create .venv on first use and reinstall when pyproject.toml changes.
+# Both create .venv on first use and reinstall when requirements.lock or pyproject.toml change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: run serve test lint bench clean
+.PHONY: run serve test test-anyday lint bench lock clean
 
-$(STAMP): pyproject.toml
+# Every dependency, the test tools and the build backend come pinned, with hashes, from the
+# lock; the project itself is then installed on top without resolving anything again.
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## Re-pin every dependency (after editing pyproject.toml, or to take upgrades): rewrites
+## requirements.lock from PyPI. Upgrade one package: make lock LOCK_ARGS="-P flask".
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools
+	PIP_CONFIG_FILE=/dev/null .venv-lock/bin/pip-compile --quiet --generate-hashes \
+		--allow-unsafe --all-build-deps --extra test --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o $(LOCK) pyproject.toml
 
 ## Run the dashboard on http://127.0.0.1:5000 (against the embedded sandbox unless
 ## FLASK_CAPILLARY_BASE_URL is set).
@@ -35,9 +47,13 @@ test: $(STAMP)
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/python -m pytest
 
+## The suite at moments where calendars turn (needs Debian's faketime): see .ci/anyday.
+test-anyday: $(STAMP)
+	bash .ci/anyday
+
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock .pytest_cache .ruff_cache
