@@ -13,15 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
-from test_capillary_support import (
-    BALANCE,
-    EMAIL,
-    MOBILE,
-    PASSWORD,
-    SCHEDULE,
-    fast_client,
-    to_json,
-)
 from werkzeug import Request, Response
 
 from app.capillary import (
@@ -37,14 +28,24 @@ from app.capillary import (
     MemberNotFound,
     OAuthAuth,
     PromisedSchedule,
+    RateLimited,
     UpstreamApiError,
     UpstreamMessage,
     UpstreamMisconfigured,
     UpstreamUnavailable,
     get_client,
 )
-from app.capillary.errors import EXPLANATIONS, STATUS_EXPLANATIONS
 from app.capillary.models import IDENTIFIER_NAMES
+from app.lookup.explanations import EXPLANATIONS, STATUS_EXPLANATIONS, explain
+from tests.capillary_support import (
+    BALANCE,
+    EMAIL,
+    MOBILE,
+    PASSWORD,
+    SCHEDULE,
+    fast_client,
+    to_json,
+)
 
 JSON = "application/json"
 BY_EMAIL = MemberLookup(identifiers=(Identifier("email", EMAIL),))
@@ -346,7 +347,7 @@ def test_html_5xx_page_is_unavailable_with_its_status(httpserver):
         client.get_balance(1)
 
     assert (c.value.status, c.value.code) == (500, None)
-    assert c.value.explanation == STATUS_EXPLANATIONS[500]
+    assert explain(c.value) == STATUS_EXPLANATIONS[500]
 
 
 # Errors ------------------------------------------------------------------------------------
@@ -385,7 +386,7 @@ def test_mapped_codes_raise_their_class_and_explanation(httpserver, client, code
     assert type(error) is cls
     assert (error.code, error.status, error.request_id) == (code, status, "r1")
     assert f"upstream says {code}" in error.message
-    assert error.explanation == EXPLANATIONS[code]
+    assert explain(error) == EXPLANATIONS[code]
     assert EMAIL not in str(error)
     assert PASSWORD not in str(error)
 
@@ -398,7 +399,7 @@ def test_auth_statuses_without_body_are_access_denied(httpserver, client, status
         client.get_balance(1)
 
     assert (caught.value.code, caught.value.status) == (None, status)
-    assert caught.value.explanation == STATUS_EXPLANATIONS[status]
+    assert explain(caught.value) == STATUS_EXPLANATIONS[status]
     assert len(seen(httpserver)) == 1  # Basic auth: a fresh attempt could not help
 
 
@@ -416,7 +417,7 @@ def test_unknown_code_keeps_its_number_and_message(httpserver, client, status, e
     assert type(caught.value) is UpstreamApiError
     assert (caught.value.code, caught.value.status) == (99123, status)
     assert "Something new" in str(caught.value)
-    assert explanation in caught.value.explanation
+    assert explanation in explain(caught.value)
 
 
 def test_errors_array_in_a_200_is_an_error(httpserver, client):
@@ -499,7 +500,7 @@ def test_an_answer_without_an_upstream_code_keeps_code_none_and_the_status(
 
     assert (caught.value.code, caught.value.status) == (None, 400)
     assert "code" not in str(caught.value).replace("no code", "")
-    assert caught.value.explanation == STATUS_EXPLANATIONS[400]
+    assert explain(caught.value) == STATUS_EXPLANATIONS[400]
 
 
 @pytest.mark.parametrize(
@@ -523,21 +524,47 @@ def test_a_4xx_that_is_not_about_the_request_means_a_misconfigured_address(
 
     assert isinstance(caught.value, UpstreamUnavailable)
     assert caught.value.status == status
-    assert caught.value.explanation == (
+    assert explain(caught.value) == (
         f"Points Desk's connection to the loyalty system is misconfigured "
         f"(the address answered HTTP {status})."
     )
     assert len(seen(httpserver)) == 1
 
 
-@pytest.mark.parametrize("status", [400, 429])
-def test_a_400_or_429_without_a_code_is_still_a_refusal(httpserver, client, status):
+@pytest.mark.parametrize(("status", "kind"), [(400, UpstreamApiError), (429, RateLimited)])
+def test_a_400_or_429_without_a_code_is_still_a_refusal(httpserver, client, status, kind):
     serve(httpserver, "/v2/customers/1/points/balance", "", status)
 
     with pytest.raises(UpstreamApiError) as caught:
         client.get_balance(1)
 
-    assert type(caught.value) is UpstreamApiError
+    # A 429 is a refusal too, of its own kind: the lookup side pauses everyone on it.
+    assert type(caught.value) is kind
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds", "moment"),
+    [
+        ("90", 90.0, None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None, datetime(2026, 10, 21, 7, 28, tzinfo=UTC)),
+        (None, None, None),
+    ],
+)
+def test_a_429_carries_its_retry_after_and_is_not_retried(
+    httpserver, client, header, seconds, moment
+):
+    body = '{"errors": [{"code": 429, "message": "Too many requests"}]}'
+    headers = {"Retry-After": header} if header else {}
+    httpserver.expect_request("/v2/customers/1/points/balance").respond_with_data(
+        body, status=429, content_type="application/json", headers=headers
+    )
+
+    with pytest.raises(RateLimited) as caught:
+        client.get_balance(1)
+
+    assert (caught.value.retry_after, caught.value.retry_at) == (seconds, moment)
+    assert caught.value.code == 429 and caught.value.status == 429
+    assert len(seen(httpserver)) == 1
 
 
 def test_a_token_address_that_answers_404_is_misconfigured_not_denied(httpserver):

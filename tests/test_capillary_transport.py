@@ -12,15 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from test_capillary_support import (
-    BALANCE,
-    PASSWORD,
-    RawServer,
-    closed_port,
-    fast_client,
-    read_request,
-    to_json,
-)
 from werkzeug import Request, Response
 
 from app.capillary import (
@@ -33,7 +24,18 @@ from app.capillary import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from app.capillary.transport import BASE_HEADERS, RETRY_STATUSES, no_library_retries
+from app.capillary.policy import RETRY_POLICY
+from app.capillary.transport import BASE_HEADERS, no_library_retries
+from tests.capillary_support import (
+    BALANCE,
+    PASSWORD,
+    SHORT,
+    RawServer,
+    closed_port,
+    fast_client,
+    read_request,
+    to_json,
+)
 
 PATH = "/v2/customers/1/points/balance"
 SECRET_ID = "secret.member@example.com"
@@ -139,12 +141,11 @@ def test_retry_after_an_hour_does_not_sleep(httpserver, client):
     httpserver.expect_request(PATH).respond_with_json(
         {}, status=503, headers={"Retry-After": "3600"}
     )
-    started = time.monotonic()
 
+    # Honouring it would hold the call for an hour (pytest-timeout would then fail the test).
     with pytest.raises(UpstreamUnavailable):
         client.get_balance(1)
 
-    assert time.monotonic() - started < 2
     assert attempts(httpserver) == 3
 
 
@@ -154,7 +155,7 @@ def test_urllib3_makes_one_attempt_and_follows_no_redirect():
     assert retry.total == 0
     assert retry.redirect == 0
     assert retry.raise_on_status is False
-    assert 500 not in RETRY_STATUSES
+    assert 500 not in RETRY_POLICY.statuses and 500 not in RETRY_POLICY.codes
 
 
 # Connection failures and timeouts ----------------------------------------------------------
@@ -189,60 +190,53 @@ def test_connection_reset_is_unavailable_after_retries():
 
 
 def silent(conn: socket.socket, stopped: threading.Event) -> None:
+    """Read the request, then never answer: hold the connection until the test ends."""
     read_request(conn)
-    stopped.wait(3)
+    stopped.wait()
 
 
 def test_read_timeout_is_upstream_timeout():
-    started = time.monotonic()
-    with RawServer(silent) as server, fast_client(server.url, retries=0) as client:
+    with RawServer(silent) as server, fast_client(server.url, **SHORT, retries=0) as client:
         with pytest.raises(UpstreamTimeout) as caught:
             client.get_balance(LOOKUP)
-        elapsed = time.monotonic() - started
 
-    # Read timeout 0.5 s; the upper bound has slack for a busy machine and stays under the
-    # deadline plus that slack, so a wait for the deadline instead would still show.
-    assert 0.4 < elapsed < 2.2
+    # The read timeout (0.5 s) ended it, not the deadline (1.5 s): the message says which.
+    assert server.connections == 1
     assert "read timed out" in str(caught.value)
     assert "deadline" not in str(caught.value)
     assert_clean(caught.value)
 
 
 def test_retried_read_timeouts_stop_at_the_deadline():
-    started = time.monotonic()
-    with RawServer(silent) as server, fast_client(server.url, retries=5) as client:
+    with RawServer(silent) as server, fast_client(server.url, **SHORT, retries=5) as client:
         with pytest.raises(UpstreamTimeout):
             client.get_balance(1)
-        elapsed = time.monotonic() - started
 
-    # read 0.5 s x 6 attempts would be 3 s; the 1.5 s deadline ends it after about three.
-    assert elapsed < 1.5 + 0.3
-    assert server.connections <= 4
+    # read 0.5 s x 6 attempts would be 3 s; the 1.5 s deadline ends it after three at most.
+    assert 1 <= server.connections <= 3
 
 
 def test_an_attempt_started_near_the_deadline_gets_only_the_time_left():
-    # Attempt 1 times out at 1.0 s; attempt 2 starts at ~1.1 s with 0.4 s left, not 1.0 s.
-    started = time.monotonic()
+    # Attempt 1 times out at 1.0 s; attempt 2 starts at ~1.1 s with 0.4 s left, not 1.0 s:
+    # it ends at the deadline, and its error says so (a full read timeout would say "timed out").
     with RawServer(silent) as server:
-        with fast_client(server.url, read_timeout=1.0, deadline=1.5) as client:
+        with fast_client(server.url, **{**SHORT, "read_timeout": 1.0}) as client:
             with pytest.raises(UpstreamTimeout) as caught:
                 client.get_balance(1)
-            elapsed = time.monotonic() - started
 
-    assert elapsed < 1.5 + 0.3
     assert server.connections == 2
     assert "deadline" in str(caught.value)
 
 
 def test_no_retry_pause_runs_past_the_deadline(httpserver):
     httpserver.expect_request(PATH).respond_with_json({}, status=503)
-    started = time.monotonic()
     with fast_client(httpserver.url_for("/"), deadline=0.25, retries=5) as client:
         with pytest.raises(UpstreamUnavailable) as caught:
             client.get_balance(1)
 
-    # The last answer is reported as it came, not swapped for a timeout by a pause.
-    assert time.monotonic() - started < 0.25 + 0.3
+    # The pauses (0.1, 0.2, 0.4 s ...) do not fit in 0.25 s past the second: the last
+    # answer is reported as it came, not swapped for a timeout by a pause.
+    assert attempts(httpserver) <= 2
     assert caught.value.status == 503
 
 
@@ -260,60 +254,56 @@ def drip(conn: socket.socket, stopped: threading.Event) -> None:
     conn.sendall(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
     )
-    for _ in range(100):
+    # A byte every 50 ms, until the test ends: each read is well inside the read timeout,
+    # so only the call deadline can end the call.
+    while not stopped.wait(0.05):
         conn.sendall(b" ")
-        if stopped.wait(0.05):
-            return
 
 
 def test_slow_drip_with_content_length_ends_at_the_deadline():
-    started = time.monotonic()
-    with RawServer(drip) as server, fast_client(server.url) as client:
+    with RawServer(drip) as server, fast_client(server.url, **SHORT) as client:
         with pytest.raises(UpstreamTimeout) as caught:
             client.get_balance(LOOKUP)
-        elapsed = time.monotonic() - started
 
-    # Deadline 1.5 s; the drip would last 5 s. Slack for a busy machine above the deadline.
-    assert 1.4 < elapsed < 3.0
     assert "deadline" in str(caught.value)
     assert_clean(caught.value)
 
 
-def test_slow_drip_of_a_streamed_body_ends_at_the_deadline(httpserver, client):
+def test_slow_drip_of_a_streamed_body_ends_at_the_deadline(httpserver):
+    done = threading.Event()
+
     def slow(_: Request) -> Response:
         def body() -> Iterator[bytes]:
-            for _ in range(60):
+            while not done.wait(0.05):  # chunked, a byte every 50 ms until the test ends
                 yield b" "
-                time.sleep(0.05)
 
         return Response(body(), content_type="application/json")
 
     httpserver.expect_request(PATH).respond_with_handler(slow)
-    started = time.monotonic()
+    try:
+        with fast_client(httpserver.url_for("/"), **SHORT) as client:
+            with pytest.raises(UpstreamTimeout) as caught:
+                client.get_balance(1)
+    finally:
+        done.set()
 
-    with pytest.raises(UpstreamTimeout):
-        client.get_balance(1)
-
-    assert time.monotonic() - started < 2.0
+    assert "deadline" in str(caught.value)
 
 
 def stall_after_headers(conn: socket.socket, stopped: threading.Event) -> None:
     read_request(conn)
-    time.sleep(0.4)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{")
-    stopped.wait(3)
+    stopped.wait()
 
 
 def test_a_stall_mid_body_is_cut_at_the_deadline_not_a_full_read_timeout():
-    started = time.monotonic()
     with RawServer(stall_after_headers) as server:
-        with fast_client(server.url, read_timeout=3.0, deadline=0.8) as client:
-            with pytest.raises(UpstreamTimeout):
+        with fast_client(server.url, read_timeout=3.0, deadline=0.8, retries=0) as client:
+            with pytest.raises(UpstreamTimeout) as caught:
                 client.get_balance(1)
-            elapsed = time.monotonic() - started
 
-    # A full read timeout would end at 0.4 + 3.0 s; the deadline ends it at 0.8 s. ~1 s slack.
-    assert elapsed < 1.9
+    # A full read timeout (3 s) would say "timed out"; the deadline (0.8 s) cut this read.
+    assert "deadline passed while reading" in str(caught.value)
 
 
 def truncated(conn: socket.socket, _: threading.Event) -> None:
@@ -355,12 +345,9 @@ def test_gzip_bomb_is_cut_at_the_decoded_limit(httpserver, client):
     httpserver.expect_request(PATH).respond_with_data(
         bomb, content_type="application/json", headers={"Content-Encoding": "gzip"}
     )
-    started = time.monotonic()
 
     with pytest.raises(MalformedResponse, match="limit"):
         client.get_balance(1)
-
-    assert time.monotonic() - started < 1.5
 
 
 def test_gzip_body_within_the_limit_is_decoded(httpserver, client):

@@ -13,12 +13,12 @@ from app.capillary.errors import (
     InvalidProgram,
     MalformedResponse,
     MemberNotFound,
+    RateLimited,
     UpstreamApiError,
     UpstreamMisconfigured,
     UpstreamTimeout,
     UpstreamUnavailable,
     error_class_for,
-    explain,
 )
 from app.capillary.models import (
     Balance,
@@ -30,6 +30,7 @@ from app.capillary.models import (
     TriggerEntry,
     UpstreamMessage,
 )
+from app.capillary.policy import DEFAULT_LIMITS, RETRY_POLICY, Limits, RetryPolicy
 
 __all__ = [
     "AccessDenied",
@@ -38,15 +39,20 @@ __all__ = [
     "BasicAuth",
     "CapillaryClient",
     "CapillaryError",
+    "DEFAULT_LIMITS",
     "Identifier",
     "InvalidDate",
     "InvalidProgram",
+    "Limits",
     "MalformedResponse",
     "MemberLookup",
     "MemberNotFound",
     "MemberRef",
     "OAuthAuth",
     "PromisedSchedule",
+    "RETRY_POLICY",
+    "RateLimited",
+    "RetryPolicy",
     "ScheduleEntry",
     "TriggerEntry",
     "UpstreamApiError",
@@ -55,7 +61,6 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnavailable",
     "error_class_for",
-    "explain",
     "get_client",
 ]
 

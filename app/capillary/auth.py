@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.capillary.envelope import decode_json, parse_warnings
 from app.capillary.errors import (
     AccessDenied,
     CapillaryError,
@@ -22,7 +23,6 @@ from app.capillary.errors import (
     is_misconfigured_status,
 )
 from app.capillary.models import UpstreamMessage
-from app.capillary.parse import decode_json, parse_warnings
 from app.capillary.transport import RawResponse
 
 logger = logging.getLogger(__name__)

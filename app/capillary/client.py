@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from app.capillary import parse
+from app.capillary import envelope, parse
 from app.capillary.auth import Auth, BasicAuth, OAuthAuth
 from app.capillary.errors import CapillaryError
 from app.capillary.models import (
@@ -21,6 +21,7 @@ from app.capillary.models import (
     MemberRef,
     PromisedSchedule,
 )
+from app.capillary.policy import DEFAULT_LIMITS
 from app.capillary.transport import RawResponse, Transport
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,11 @@ class CapillaryClient:
         auth: Auth,
         *,
         cluster_timezone: tzinfo = UTC,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
-        deadline: float = 15.0,
-        retries: int = 2,
-        max_response_bytes: int = 4 * 1024 * 1024,
+        connect_timeout: float = DEFAULT_LIMITS.connect_timeout,
+        read_timeout: float = DEFAULT_LIMITS.read_timeout,
+        deadline: float = DEFAULT_LIMITS.deadline,
+        retries: int = DEFAULT_LIMITS.retries,
+        max_response_bytes: int = DEFAULT_LIMITS.max_response_bytes,
         session_factory: Callable[[], requests.Session] = requests.Session,
     ) -> None:
         if not base_url.startswith(("https://", "http://")):
@@ -90,11 +91,15 @@ class CapillaryClient:
             base_url,
             auth,
             cluster_timezone=zone,
-            connect_timeout=float(config.get("CAPILLARY_CONNECT_TIMEOUT", 3.05)),
-            read_timeout=float(config.get("CAPILLARY_READ_TIMEOUT", 10.0)),
-            deadline=float(config.get("CAPILLARY_CALL_DEADLINE", 15.0)),
-            retries=int(config.get("CAPILLARY_RETRIES", 2)),
-            max_response_bytes=int(config.get("CAPILLARY_MAX_RESPONSE_BYTES", 4 * 1024 * 1024)),
+            connect_timeout=float(
+                config.get("CAPILLARY_CONNECT_TIMEOUT", DEFAULT_LIMITS.connect_timeout)
+            ),
+            read_timeout=float(config.get("CAPILLARY_READ_TIMEOUT", DEFAULT_LIMITS.read_timeout)),
+            deadline=float(config.get("CAPILLARY_CALL_DEADLINE", DEFAULT_LIMITS.deadline)),
+            retries=int(config.get("CAPILLARY_RETRIES", DEFAULT_LIMITS.retries)),
+            max_response_bytes=int(
+                config.get("CAPILLARY_MAX_RESPONSE_BYTES", DEFAULT_LIMITS.max_response_bytes)
+            ),
         )
 
     def get_balance(
@@ -156,7 +161,7 @@ class CapillaryClient:
                 deadline_at=deadline_at,
                 params=params,
                 headers=headers,
-                retry_if=parse.should_retry,
+                retry_if=envelope.should_retry,
             )
 
         def attempt() -> tuple[Mapping[str, Any], RawResponse]:
@@ -165,7 +170,7 @@ class CapillaryClient:
             if raw.status == 401 and self.auth.invalidate(headers):
                 logger.info("%s: 401 with the cached credential; retrying once", label)
                 raw = get(self.auth.headers(post))
-            return parse.interpret(raw), raw
+            return envelope.interpret(raw), raw
 
         return _scrubbed(attempt, secrets)
 
@@ -267,7 +272,7 @@ def _day(name: str, value: date) -> str:
 def _credential(config: Mapping[str, Any], key: str) -> str:
     value = config.get(key)
     if value is None or value == "":
-        # config.check() already refuses this outside development and tests.
+        # config_rules.check() already refuses this outside development and tests.
         logger.warning("%s is not set; upstream calls will be refused", key)
         return ""
     return str(value)

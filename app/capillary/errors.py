@@ -1,4 +1,5 @@
-"""The client's error hierarchy and the plain-language text staff see for each code.
+"""The client's error hierarchy: what went wrong, as typed errors (the lookup side decides
+what staff read about each, in app/lookup/explanations.py).
 
 Every failure of an upstream call surfaces as a CapillaryError subclass carrying the
 upstream's own code, its message, the HTTP status and the X-Cap-Requestid header.
@@ -6,48 +7,7 @@ upstream's own code, its message, the HTTP status and the X-Cap-Requestid header
 
 from __future__ import annotations
 
-# Upstream codes (capillary-api.md 2.4, 4.3, 3.3) in words a customer-service agent can use.
-EXPLANATIONS: dict[int, str] = {
-    8015: "No member was found with that identifier.",
-    816: "No member was found for this organisation.",
-    1011: "No member was found with that identifier.",
-    1012: "No member was found with that identifier.",
-    8065: "No member was found with that identifier for this source.",
-    8013: "The identifier is not valid for its type.",
-    8045: "This source needs an account id, and none was sent.",
-    8011: "The source account is not valid.",
-    885: "That program does not exist for this organisation.",
-    1213: "That program does not exist for this organisation.",
-    1212: "The entity type is not valid.",
-    1632: "The group id, external id or primary user id is not valid.",
-    1214: "The start date is after the end date.",
-    1215: "A date in the range is in the past, which the loyalty system does not accept here.",
-    1216: "A date is not in the YYYY-MM-DD format.",
-    1217: "A date is more than 100 years ahead.",
-    1013: "The member is not registered for loyalty.",
-    1020: "The member is not registered for loyalty.",
-    8089: "The member is not registered for loyalty.",
-    618: "The member is marked as fraud; their points cannot be shown.",
-    1044: "This account has no permission to view the member.",
-    4000: "Points Desk is not authorised for this data (missing access group).",
-    4001: "The loyalty system cannot check authorisation right now. Try again shortly.",
-    91001: "The loyalty system could not fetch some point details.",
-    91009: "The member was merged; the surviving account is shown.",
-}
-
-STATUS_EXPLANATIONS: dict[int, str] = {
-    400: "The loyalty system rejected the request as invalid.",
-    401: "Points Desk could not sign in to the loyalty system (credentials rejected).",
-    403: "Points Desk is not allowed to read this data from the loyalty system.",
-    404: "The loyalty system does not know this address.",
-    429: "The loyalty system is receiving too many requests. Try again in a minute.",
-    461: "The loyalty system's search is busy. Try again shortly.",
-    500: "The loyalty system failed to answer this request.",
-    502: "The loyalty system is unreachable behind its gateway.",
-    503: "The loyalty system is temporarily unavailable.",
-    504: "The loyalty system's gateway timed out.",
-    521: "Another action is running for this member. Try again shortly.",
-}
+from datetime import datetime
 
 MEMBER_NOT_FOUND_CODES = frozenset({8015, 816, 1011, 1012, 8065})
 INVALID_PROGRAM_CODES = frozenset({885, 1213})
@@ -64,21 +24,8 @@ MISCONFIGURED_CODES = frozenset({404, 405, 415})
 # of a merge was retrieved). Inside errors[] of a 2xx that carries the data, they are
 # warnings, not a failure of the call.
 WARNING_CODES = frozenset(range(91001, 91020))
-# "Try again later", as an HTTP status or inside errors[] (the docs allow both readings):
-# search busy, gateway blips, authorization status unavailable (503/4001), another action
-# running for the member. 500 ("failed") is not among them.
-RETRYABLE_CODES = frozenset({461, 502, 503, 504, 521, 4001})
-
-
-def explain(code: int | None, status: int | None = None) -> str:
-    """Plain-language text for an upstream code, falling back to the HTTP status."""
-    if code is not None and code in EXPLANATIONS:
-        return EXPLANATIONS[code]
-    if status is not None and status in STATUS_EXPLANATIONS:
-        return STATUS_EXPLANATIONS[status]
-    if code is not None and code in STATUS_EXPLANATIONS:
-        return STATUS_EXPLANATIONS[code]
-    return "The loyalty system returned an error Points Desk does not recognise."
+# "Too many requests".
+RATE_LIMITED_STATUS = 429
 
 
 class CapillaryError(Exception):
@@ -98,11 +45,6 @@ class CapillaryError(Exception):
         self.status = status
         self.request_id = request_id
 
-    @property
-    def explanation(self) -> str:
-        """What staff read: plain words for the code or status."""
-        return explain(self.code, self.status)
-
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
@@ -113,41 +55,45 @@ class CapillaryError(Exception):
 class UpstreamUnavailable(CapillaryError):
     """The upstream could not be reached or kept failing (connection errors, 5xx)."""
 
-    @property
-    def explanation(self) -> str:
-        if self.status is None and self.code is None:
-            return "The loyalty system could not be reached."
-        return super().explanation
-
 
 class UpstreamMisconfigured(UpstreamUnavailable):
     """The address answered like something other than the API: a 404, 405, 415 or other
     4xx without an upstream code (a wrong base URL or path), not a refusal of the member."""
 
-    @property
-    def explanation(self) -> str:
-        answered = f" (the address answered HTTP {self.status})" if self.status else ""
-        return f"Points Desk's connection to the loyalty system is misconfigured{answered}."
-
 
 class UpstreamTimeout(UpstreamUnavailable):
     """The upstream did not answer within the connect/read timeout or the call deadline."""
-
-    @property
-    def explanation(self) -> str:
-        return "The loyalty system took too long to answer."
 
 
 class MalformedResponse(CapillaryError):
     """The upstream answered with something that is not the documented JSON shape."""
 
-    @property
-    def explanation(self) -> str:
-        return "The loyalty system sent an answer Points Desk cannot read."
-
 
 class UpstreamApiError(CapillaryError):
     """The upstream answered and refused: an errors[] entry or a 4xx status."""
+
+
+class RateLimited(UpstreamApiError):
+    """HTTP 429 (or code 429 in errors[]): too many requests. Not retried within the call;
+    the lookup side pauses every worker's calls until Retry-After instead.
+
+    retry_after: the header's delay in seconds; retry_at: its HTTP-date (both None when it
+    was absent or unreadable). The moment they name is the lookup side's to work out.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message, code=code, status=status, request_id=request_id)
+        self.retry_after = retry_after
+        self.retry_at = retry_at
 
 
 class MemberNotFound(UpstreamApiError):
@@ -168,6 +114,10 @@ class AccessDenied(UpstreamApiError):
 
 def error_class_for(code: int | None, status: int | None) -> type[CapillaryError]:
     """Choose the subclass for an upstream code, falling back to the HTTP status."""
+    # The documented request-level codes name no rate limit (capillary-api.md 5): HTTP 429,
+    # or 429 as the code of errors[] (the docs allow both readings of a status), is the sign.
+    if status == RATE_LIMITED_STATUS or code == RATE_LIMITED_STATUS:
+        return RateLimited
     if code in MEMBER_NOT_FOUND_CODES:
         return MemberNotFound
     if code in INVALID_PROGRAM_CODES:

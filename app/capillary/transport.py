@@ -1,15 +1,15 @@
 """HTTP plumbing for the upstream: pooled per-thread sessions, retries, timeouts and a deadline.
 
-This is the only module that touches requests/urllib3. It returns the raw status, body and
-request id of one call and turns every transport failure into a typed CapillaryError whose
-text never repeats the library's own message (that message carries the full URL, query string
-included, and so the member's identifier).
+With body.py (reading an answer within the deadline and size cap), transport_errors.py
+(requests' failures as typed errors) and library_logs.py (urllib3's URLs kept out of logs),
+the only code that touches requests/urllib3. It returns the raw status, body and request id
+of one call; no error text repeats the library's own message (that carries the full URL,
+query string included, and so the member's identifier).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import weakref
@@ -20,75 +20,22 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    DecodeError,
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
-from app.capillary.errors import (
-    CapillaryError,
-    MalformedResponse,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from app.capillary.body import read_body
+from app.capillary.errors import CapillaryError, UpstreamTimeout
+from app.capillary.library_logs import guard_library_logs
+from app.capillary.policy import RETRY_POLICY
+from app.capillary.transport_errors import transport_error, worth_another_attempt
 
 logger = logging.getLogger(__name__)
 
-# Statuses worth another attempt: the docs say retry 461 (search busy), 521 (another action
-# running for the member) and 503 (authorization status unavailable); 502/504 are gateway
-# blips. 500 is not retried: the docs call it "failed", and repeating it only adds load.
-RETRY_STATUSES = frozenset({461, 502, 503, 504, 521})
-# Small, capped backoff (0.1, 0.2, 0.4, 0.5 s...): a dashboard user is waiting. Retry-After
-# is never honoured: "Retry-After: 3600" must not park a staff member's request for an hour.
-BACKOFF_FACTOR = 0.1
-BACKOFF_MAX = 0.5
-# No new attempt starts with less than this left of the call deadline: it could only time
-# out, and the answer already in hand says more than "timed out" would.
-MIN_ATTEMPT_SECONDS = 0.1
-# Read the body in modest pieces so the deadline and the size cap are checked often.
-CHUNK_BYTES = 16 * 1024
 REQUEST_ID_HEADER = "X-Cap-Requestid"
 BASE_HEADERS = {
     "Accept": "application/json",
     "Content-Type": "application/json",
     "User-Agent": "points-desk/0.1",
 }
-
-
-_CUSTOMER_ID_IN_PATH = re.compile(r"/customers/\d+")
-
-
-class RedactQueryStrings(logging.Filter):
-    """Cut query strings (and customer ids in paths) out of urllib3's own DEBUG lines, which
-    print the request URL."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            args = record.args
-            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg for arg in args)
-        return True
-
-
-def _redact(text: str) -> str:
-    if "?" in text:
-        text = text.split("?", 1)[0] + "?[query redacted]"
-    return _CUSTOMER_ID_IN_PATH.sub("/customers/{id}", text)
-
-
-def _guard_library_logs() -> None:
-    """Install the redacting filter once on the urllib3 loggers that print URLs."""
-    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
-        library_logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactQueryStrings) for f in library_logger.filters):
-            library_logger.addFilter(RedactQueryStrings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +46,8 @@ class RawResponse:
     body: bytes
     request_id: str | None
     label: str
+    # The Retry-After header as sent (a "too many requests" says how long to stay away).
+    retry_after: str | None = None
 
 
 class BlockAllCookies(CookiePolicy):
@@ -123,7 +72,7 @@ class BlockAllCookies(CookiePolicy):
 
 def retryable_status(raw: RawResponse) -> bool:
     """The default retry test for an answer: its HTTP status alone."""
-    return raw.status in RETRY_STATUSES
+    return raw.status in RETRY_POLICY.statuses
 
 
 def no_library_retries() -> Retry:
@@ -160,7 +109,7 @@ class Transport:
         # trust_env re-scans os.environ and looks for ~/.netrc per request, and a netrc
         # entry for the upstream host would replace our Authorization header.
         self._proxies = requests.utils.get_environ_proxies(base_url)
-        _guard_library_logs()
+        guard_library_logs()
         self._local = threading.local()
         self._lock = threading.Lock()
         # Every session made, with its thread, so close() and dead threads can release sockets.
@@ -211,8 +160,8 @@ class Transport:
 
     def _pause(self, attempt: int, deadline_at: float) -> bool:
         """Sleep before attempt + 1; False (and no sleep) when the deadline leaves no room."""
-        pause = min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (attempt - 1))
-        if deadline_at - time.monotonic() - pause < MIN_ATTEMPT_SECONDS:
+        pause = RETRY_POLICY.pause_before(attempt)
+        if deadline_at - time.monotonic() - pause < RETRY_POLICY.min_attempt_seconds:
             return False
         time.sleep(pause)
         return True
@@ -248,13 +197,20 @@ class Transport:
                 stream=True,
             )
         except requests.RequestException as exc:
-            error = _transport_error(exc, label, deadline_at)
-            if _worth_another_attempt(exc):
+            error = transport_error(exc, label, deadline_at)
+            if worth_another_attempt(exc):
                 raise _RetryableFailure(error) from exc
             raise error from exc
         try:
             request_id = response.headers.get(REQUEST_ID_HEADER)
-            body = self._read_body(response, label, deadline_at, request_id)
+            body = read_body(
+                response,
+                label,
+                deadline_at,
+                request_id,
+                read_timeout=self.read_timeout,
+                max_bytes=self.max_response_bytes,
+            )
         finally:
             response.close()
         elapsed_ms = (time.monotonic() - started) * 1000
@@ -266,7 +222,8 @@ class Transport:
             elapsed_ms,
             request_id,
         )
-        return RawResponse(response.status_code, body, request_id, label)
+        retry_after = response.headers.get("Retry-After")
+        return RawResponse(response.status_code, body, request_id, label, retry_after)
 
     def close(self) -> None:
         """Close every session this transport opened, in whichever thread."""
@@ -305,90 +262,6 @@ class Transport:
             old.close()
         return session
 
-    def _read_body(
-        self,
-        response: requests.Response,
-        label: str,
-        deadline_at: float,
-        request_id: str | None,
-    ) -> bytes:
-        """Read the body in chunks, enforcing the call deadline and the decoded-size cap."""
-        status = response.status_code
-        declared = response.headers.get("Content-Length", "")
-        encoded = response.headers.get("Content-Encoding", "identity").lower()
-        if declared.isdigit() and encoded == "identity":
-            if int(declared) > self.max_response_bytes:
-                raise MalformedResponse(
-                    f"{label}: response of {declared} bytes exceeds the "
-                    f"{self.max_response_bytes}-byte limit",
-                    status=status,
-                    request_id=request_id,
-                )
-        raw = response.raw
-        parts: list[bytes] = []
-        size = 0
-        try:
-            while True:
-                remaining = deadline_at - time.monotonic()
-                if remaining <= 0:
-                    raise UpstreamTimeout(
-                        f"{label}: call deadline passed while reading the response",
-                        status=status,
-                        request_id=request_id,
-                    )
-                _cap_socket_timeout(raw, min(self.read_timeout, remaining))
-                # read1 returns what has arrived (at most CHUNK_BYTES once decoded), so a
-                # slow drip cannot hold one read open past the deadline and a gzip bomb is
-                # inflated only a chunk at a time.
-                chunk = raw.read1(CHUNK_BYTES, decode_content=True)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise MalformedResponse(
-                        f"{label}: response exceeds the {self.max_response_bytes}-byte limit",
-                        status=status,
-                        request_id=request_id,
-                    )
-                parts.append(chunk)
-        except (ReadTimeoutError, Urllib3Timeout) as exc:
-            # The socket timeout is capped by the deadline, so say which one ran out.
-            out = "call deadline passed" if time.monotonic() >= deadline_at - 0.01 else "timed out"
-            raise UpstreamTimeout(
-                f"{label}: {out} while reading the response", status=status, request_id=request_id
-            ) from exc
-        except DecodeError as exc:
-            raise MalformedResponse(
-                f"{label}: response content-encoding could not be decoded",
-                status=status,
-                request_id=request_id,
-            ) from exc
-        except ProtocolError as exc:
-            # The connection ended before the declared length or mid-chunk: the body we have
-            # is truncated, so it cannot be read as the documented JSON.
-            raise MalformedResponse(
-                f"{label}: response truncated (connection closed early)",
-                status=status,
-                request_id=request_id,
-            ) from exc
-        except (Urllib3Error, OSError) as exc:
-            raise UpstreamUnavailable(
-                f"{label}: connection failed while reading the response",
-                status=status,
-                request_id=request_id,
-            ) from exc
-        return b"".join(parts)
-
-
-def _cap_socket_timeout(raw: Any, seconds: float) -> None:
-    """Shorten the socket's read timeout to what is left of the deadline, if reachable."""
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is not None:
-        try:
-            sock.settimeout(max(seconds, 0.001))
-        except OSError:
-            pass  # the socket is closing; the next read reports it
-
 
 class _RetryableFailure(Exception):
     """An attempt failed in a way another attempt might not: carries the error to report."""
@@ -396,38 +269,3 @@ class _RetryableFailure(Exception):
     def __init__(self, error: CapillaryError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-def _worth_another_attempt(exc: requests.RequestException) -> bool:
-    """Connection failures and timeouts may pass; a TLS failure or a bad request will not."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    return isinstance(exc, requests.ConnectionError | requests.Timeout)
-
-
-def _transport_error(
-    exc: requests.RequestException, label: str, deadline_at: float | None = None
-) -> CapillaryError:
-    """Map a requests failure to a typed error; never reuse its text (it holds the URL)."""
-    reason: BaseException | None = exc
-    # requests wraps urllib3's MaxRetryError, which names the last underlying failure.
-    if exc.args and isinstance(exc.args[0], MaxRetryError):
-        reason = exc.args[0].reason
-    elif exc.args and isinstance(exc.args[0], BaseException):
-        reason = exc.args[0]
-    if isinstance(reason, NameResolutionError):
-        return UpstreamUnavailable(f"{label}: upstream host name could not be resolved")
-    if isinstance(reason, NewConnectionError):
-        return UpstreamUnavailable(f"{label}: connection refused or unreachable")
-    if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError):
-        return UpstreamTimeout(f"{label}: connect timed out")
-    if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
-        # The read timeout is capped by the deadline, so say which one ran out.
-        if deadline_at is not None and time.monotonic() >= deadline_at - 0.01:
-            return UpstreamTimeout(f"{label}: read timed out at the call deadline")
-        return UpstreamTimeout(f"{label}: read timed out")
-    if isinstance(exc, requests.exceptions.SSLError):
-        return UpstreamUnavailable(f"{label}: TLS handshake failed")
-    if isinstance(reason, ProtocolError) or isinstance(exc, requests.ConnectionError):
-        return UpstreamUnavailable(f"{label}: connection reset or closed by the upstream")
-    return UpstreamUnavailable(f"{label}: request failed ({type(exc).__name__})")
