@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from datetime import date, datetime
 
 import pytest
 import requests
 from click.testing import CliRunner
 from flask import Flask
 
+from app import clock as app_clock
+from app.clock import FrozenClock
 from app.config import Defaults
 from app.sandbox import cli
 from app.sandbox.auth import basic_header
 from app.sandbox.data import DEFAULT_PROGRAM, DEMO_PROGRAMS, MEMBER_DOC_BALANCE
 from app.sandbox.server import SandboxServer, start_embedded
+from tests.conftest import FROZEN_AT
 
 
 def test_run_serves_with_the_given_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +92,7 @@ def test_register_cli_adds_the_sandbox_group() -> None:
 def bare_app(**overrides: object) -> Flask:
     """A Flask app with the project's config defaults, not the dashboard itself."""
     app = Flask(__name__)
+    app_clock.init_app(app, FrozenClock(FROZEN_AT))
     app.config.from_object(Defaults)
     app.config.update({"CAPILLARY_PROGRAMS": {}, **overrides})
     return app
@@ -143,5 +148,24 @@ def test_start_embedded_with_oauth_gets_the_sandbox_client() -> None:
         assert app.config["CAPILLARY_AUTH"] == "oauth"
         assert app.config["CAPILLARY_OAUTH_KEY"] == server.oauth_key
         assert app.config["CAPILLARY_OAUTH_SECRET"] == server.oauth_secret
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected_today"),
+    [
+        # 18:29 UTC is 23:59 in India, 18:30 is already the next day there.
+        ("2028-02-28T18:29:00+00:00", "2028-02-28"),
+        ("2028-02-28T18:30:00+00:00", "2028-02-29"),
+        ("2029-12-31T18:31:00+00:00", "2030-01-01"),
+    ],
+)
+def test_embedded_sandbox_dates_members_from_the_apps_clock(moment, expected_today) -> None:
+    app = bare_app()
+    app_clock.init_app(app, FrozenClock(datetime.fromisoformat(moment)))
+    server = start_embedded(app)
+    try:
+        assert server.state.today == date.fromisoformat(expected_today)
     finally:
         server.stop()

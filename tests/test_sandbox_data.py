@@ -18,9 +18,9 @@ from app.sandbox.data import (
     MEMBER_LARGE_SCHEDULE,
     MEMBER_SCHEDULE_FAILS,
     ORG_PROGRAMS,
-    build_members,
 )
 from app.sandbox.encoding import dumps
+from app.sandbox.seed import build_members
 from app.sandbox.server import SandboxServer
 
 ZERO = Decimal("0")

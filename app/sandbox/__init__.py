@@ -1,8 +1,9 @@
 """An embedded stand-in for Capillary's loyalty API v2, served over real HTTP.
 
-Used when no upstream is configured and by the tests. It speaks the contract of
-/work/shared/capillary-api.md: points balance and promised-points schedule (by id and by
-lookup), Basic and OAuth auth, the documented error bodies, plus injectable latency and
-faults. Seeded members are described in app.sandbox.data. Modules: data (seed), params
-(validation), payloads (bodies), routes/webapp (HTTP), state, faults, server, cli.
+Used when no upstream is configured and by the tests. It speaks the documented contract
+(the project's copy of the API notes): points balance and promised-points schedule (by id and
+by lookup), Basic and OAuth auth, the documented error bodies, plus injectable latency and
+faults. Modules: data (the org's programs and the member catalogue), seed (the members built
+from it, dated from the app's "today"), params (validation), payloads (bodies), routes and
+webapp (HTTP), state, faults, server (threads and the embedded start), cli.
 """

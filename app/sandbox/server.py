@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from types import EllipsisType
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from app.clock import Clock, business_zone
 from app.sandbox.data import CLUSTER_TIMEZONE, DEFAULT_PROGRAM, DEMO_PROGRAMS
 from app.sandbox.state import LoggedRequest, SandboxState, Settings
 from app.sandbox.webapp import create_sandbox_app
@@ -160,16 +162,31 @@ def start_sandbox(
     fault: str | None = None,
     fault_on: str | None = None,
     oauth_ttl: int = 300,
+    clock: Clock | None = None,
+    zone: ZoneInfo | None = None,
 ) -> SandboxServer:
-    """Start a sandbox in a background thread; port 0 picks a free port."""
+    """Start a sandbox in a background thread; port 0 picks a free port.
+
+    clock and zone say what "today" is for the members' relative dates (default: the
+    system clock, in the sandbox's cluster zone).
+    """
     settings = Settings(latency=latency, fault=fault, fault_on=fault_on, oauth_ttl=oauth_ttl)
-    return SandboxServer(SandboxState(settings), host=host, port=port)
+    state = SandboxState(settings, clock=clock, zone=zone)
+    return SandboxServer(state, host=host, port=port)
 
 
 def start_embedded(app: Flask) -> SandboxServer:
     """Start a sandbox for the dashboard and point its config at it (fills unset keys only)."""
     config = app.config
-    server = start_sandbox(host=config["SANDBOX_HOST"], port=config["SANDBOX_PORT"])
+    if config.get("CAPILLARY_CLUSTER_TIMEZONE") is None:
+        config["CAPILLARY_CLUSTER_TIMEZONE"] = CLUSTER_TIMEZONE
+    zone = business_zone(config)
+    server = start_sandbox(
+        host=config["SANDBOX_HOST"],
+        port=config["SANDBOX_PORT"],
+        clock=app.extensions["clock"],
+        zone=zone,
+    )
     config["CAPILLARY_BASE_URL"] = server.url
     if config.get("CAPILLARY_AUTH") == "oauth" and not config.get("CAPILLARY_OAUTH_KEY"):
         # Someone asked for OAuth against the sandbox: give them the sandbox's client.
@@ -183,6 +200,4 @@ def start_embedded(app: Flask) -> SandboxServer:
         config["CAPILLARY_PROGRAMS"] = dict(DEMO_PROGRAMS)
     if config.get("CAPILLARY_DEFAULT_PROGRAM") is None:
         config["CAPILLARY_DEFAULT_PROGRAM"] = DEFAULT_PROGRAM
-    if config.get("CAPILLARY_CLUSTER_TIMEZONE") is None:
-        config["CAPILLARY_CLUSTER_TIMEZONE"] = CLUSTER_TIMEZONE
     return server

@@ -9,9 +9,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from app.sandbox.data import Member, build_members
+from app.clock import Clock, SystemClock, date_in
+from app.sandbox.data import CLUSTER_TIMEZONE, Member
 from app.sandbox.faults import check_fault, check_fault_on
+from app.sandbox.seed import build_members
 
 # Credentials are fixed so a developer can use them with curl against `flask sandbox run`;
 # the sandbox only ever listens on a loopback port by default and holds no real data.
@@ -57,6 +60,8 @@ class SandboxState:
         settings: Settings | None = None,
         *,
         today: date | None = None,
+        clock: Clock | None = None,
+        zone: ZoneInfo | None = None,
         username: str = DEFAULT_USERNAME,
         password: str = DEFAULT_PASSWORD,
         oauth_key: str = DEFAULT_OAUTH_KEY,
@@ -66,7 +71,10 @@ class SandboxState:
         self._settings = settings or Settings()
         check_fault(self._settings.fault)
         check_fault_on(self._settings.fault_on)
-        self.today = today or date.today()
+        # Relative member dates count from the day the sandbox starts, on the app's clock and
+        # in the app's zone for "today", so both agree about which conversions are ahead.
+        self.clock = clock or SystemClock()
+        self.today = today or date_in(self.clock, zone or ZoneInfo(CLUSTER_TIMEZONE))
         self.members: dict[int, Member] = build_members(self.today)
         self.username = username
         self.password = password
