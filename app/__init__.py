@@ -8,15 +8,21 @@ from typing import Any
 
 from flask import Flask
 
-from app import config as settings
+from app import clock as app_clock
+from app import config_rules
+from app.clock import Clock
+from app.config import Defaults
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, instance/config.py, FLASK_* env, then the test mapping."""
+def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the app: defaults, instance/config.py, FLASK_* env, then the test mapping.
+
+    clock: where business time comes from (default the system clock); tests freeze one.
+    """
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
@@ -24,14 +30,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_object(settings.Defaults)
+    app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
-    settings.normalise(app.config)
-    settings.check(app.config, development=app.debug)
-    settings.apply_fallbacks(app.config, app.instance_path)
+    config_rules.normalise(app.config)
+    app_clock.init_app(app, clock)
+    register_sandbox(app)
+    try:
+        config_rules.check(app.config, development=app.debug)
+    except config_rules.ConfigError:
+        if "sandbox" in app.extensions:
+            app.extensions["sandbox"].stop()
+        raise
+    config_rules.apply_fallbacks(app.config, app.instance_path)
 
     register_log_redaction()
     register_proxy_fix(app)
@@ -41,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_lookup(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_input_checks(app)
     register_dev_account(app)
     register_cli(app)
     return app
@@ -64,6 +78,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension instances from app/extensions.py to this app."""
+    from app import rate_limits
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -71,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    rate_limits.configure(app.config)
     limiter.init_app(app)
 
 
@@ -81,16 +97,25 @@ def register_security_headers(app: Flask) -> None:
     register(app)
 
 
+def register_sandbox(app: Flask) -> None:
+    """No upstream configured (in development, tests, or with CAPILLARY_SANDBOX): start the
+    embedded sandbox, whose address and credentials fill the unset CAPILLARY_* keys before
+    the configuration is checked. Elsewhere check() refuses the missing CAPILLARY_BASE_URL."""
+    config = app.config
+    allowed = app.debug or config.get("TESTING") or config.get("CAPILLARY_SANDBOX")
+    if config["CAPILLARY_BASE_URL"] is not None or not allowed:
+        return
+    from app.sandbox.server import start_embedded
+
+    sandbox = start_embedded(app)
+    app.extensions["sandbox"] = sandbox
+    logger.info("No CAPILLARY_BASE_URL set: using the embedded sandbox at %s", sandbox.url)
+
+
 def register_upstream(app: Flask) -> None:
-    """Point the Capillary client at the configured upstream, or at an embedded sandbox."""
+    """The Capillary client, pointed at the configured upstream (or the embedded sandbox)."""
     from app.capillary.client import CapillaryClient
 
-    if app.config["CAPILLARY_BASE_URL"] is None:
-        from app.sandbox.server import start_embedded
-
-        sandbox = start_embedded(app)
-        app.extensions["sandbox"] = sandbox
-        logger.info("No CAPILLARY_BASE_URL set: using the embedded sandbox at %s", sandbox.url)
     app.extensions["capillary"] = CapillaryClient.from_config(app.config)
 
 
@@ -118,9 +143,18 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Friendly error pages; never a stack trace."""
-    from app.errors import register_errorhandlers as register
+    from app import database_errors
+    from app.error_pages import register_errorhandlers as register
 
     register(app)
+    database_errors.register(app)
+
+
+def register_input_checks(app: Flask) -> None:
+    """Control characters in any query or form value are a 400 before any view runs."""
+    from app import validation
+
+    validation.register(app)
 
 
 def register_dev_account(app: Flask) -> None:
@@ -131,7 +165,9 @@ def register_dev_account(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Commands: `flask sandbox run` (the stand-in upstream on its own)."""
+    """Commands: `flask sandbox run` (the stand-in upstream on its own), `flask audit ...`."""
+    from app.audit.cli import audit
     from app.sandbox.cli import register_cli as register_sandbox_cli
 
     register_sandbox_cli(app)
+    app.cli.add_command(audit)

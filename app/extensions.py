@@ -39,7 +39,10 @@ def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # A writer waits its turn this long: every member page writes an audit record, and a
+    # record that cannot be written refuses the lookup. 20 concurrent pages on a loaded
+    # 2-core machine queued past 5 s once; a wait is better than a refused lookup.
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

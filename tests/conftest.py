@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
@@ -15,14 +18,58 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.auth.models import StaffUser
+from app.clock import FrozenClock
 from app.extensions import db
 from app.sandbox.server import SandboxServer, start_sandbox
+
+# Shared fixtures that live in modules of their own, registered here so that no test module
+# imports another: the fake Capillary (fake_server, fake, agent) and PostgreSQL (pg_server,
+# pg_url, pg_app).
+pytest_plugins = ["tests.fake_upstream", "tests.postgres_fixtures"]
+
+
+def _frozen_moment() -> datetime:
+    """The moment every test's clock stands at: POINTS_DESK_TEST_NOW, else the session's start.
+
+    Read once, so the app and the sandbox agree about "today" for the whole run, even when
+    the run crosses midnight; under faketime the suite runs at the faked moment.
+    """
+    raw = os.environ.get("POINTS_DESK_TEST_NOW")
+    if raw:
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise pytest.UsageError(
+                "POINTS_DESK_TEST_NOW needs an offset, e.g. 2028-02-29T18:45+00:00"
+            )
+        return moment.astimezone(UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+FROZEN_AT = _frozen_moment()
+# The cluster zone the test config gives the app; with no DISPLAY_TIMEZONE it is the zone
+# whose date is "today" (app/clock.py).
+TEST_ZONE = ZoneInfo("Asia/Kolkata")
+
+
+def pytest_report_header() -> str:
+    return f"frozen clock: {FROZEN_AT.isoformat()} (today in {TEST_ZONE}: {frozen_today()})"
+
+
+def frozen_today() -> date:
+    """What the app and the sandbox call "today" under the test config."""
+    return FROZEN_AT.astimezone(TEST_ZONE).date()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The app's clock for this test: frozen at FROZEN_AT, free to be moved by the test."""
+    return FrozenClock(FROZEN_AT)
 
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
     """The embedded stand-in upstream, over real HTTP on a loopback port."""
-    server = start_sandbox()
+    server = start_sandbox(clock=FrozenClock(FROZEN_AT), zone=TEST_ZONE)
     yield server
     server.stop()
 
@@ -92,39 +139,34 @@ def sign_in(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -
 
 
 @pytest.fixture
-def app(sandbox: SandboxServer, migrated_db: Path, tmp_path: Path) -> Iterator[Flask]:
-    """An app talking to the session sandbox, with its own database holding one agent
-    (AGENT) and one admin (ADMIN)."""
-    db_path = tmp_path / "points-desk.sqlite3"
-    shutil.copyfile(migrated_db, db_path)
-    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}"})
-    with app.app_context():
-        add_staff(AGENT, "agent")
-        add_staff(ADMIN, "admin")
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def make_app(sandbox: SandboxServer, migrated_db: Path, tmp_path: Path) -> Iterator:
-    """Build apps with config overrides, each with its own database holding AGENT and ADMIN."""
+def make_app(
+    sandbox: SandboxServer, migrated_db: Path, tmp_path: Path, clock: FrozenClock
+) -> Iterator[Callable[..., Flask]]:
+    """Build apps with config overrides, each on the test's clock with its own database
+    holding one agent (AGENT) and one admin (ADMIN)."""
     apps: list[Flask] = []
 
     def build(**overrides: object) -> Flask:
         db_path = tmp_path / f"points-desk-{len(apps)}.sqlite3"
         shutil.copyfile(migrated_db, db_path)
         config = {**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}", **overrides}
-        apps.append(create_app(config))
-        with apps[-1].app_context():
+        built = create_app(config, clock=clock)
+        apps.append(built)
+        with built.app_context():
             add_staff(AGENT, "agent")
             add_staff(ADMIN, "admin")
-        return apps[-1]
+        return built
 
     yield build
     for built in apps:
         with built.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """An app talking to the session sandbox, with AGENT and ADMIN in its own database."""
+    return make_app()
 
 
 @pytest.fixture
@@ -156,24 +198,14 @@ def soup(response) -> BeautifulSoup:
 
 
 @pytest.fixture
-def make_client(
-    sandbox: SandboxServer, migrated_db: Path, tmp_path: Path
-) -> Iterator[Callable[..., FlaskClient]]:
+def make_client(make_app: Callable[..., Flask]) -> Callable[..., FlaskClient]:
     """Build an app with config overrides; return a client signed in as an agent.
 
     Signs in through the login form, CSRF token included when the overrides turn CSRF on.
     """
-    apps: list[Flask] = []
 
     def make(**overrides: object) -> FlaskClient:
-        db_path = tmp_path / f"points-desk-{len(apps)}.sqlite3"
-        shutil.copyfile(migrated_db, db_path)
-        config = {**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{db_path}", **overrides}
-        app = create_app(config)
-        apps.append(app)
-        with app.app_context():
-            add_staff(AGENT, "agent")
-        client = app.test_client()
+        client = make_app(**overrides).test_client()
         token = soup(client.get("/login")).select_one("input[name=csrf_token]")
         data = {"username": AGENT, "password": TEST_PASSWORD}
         if token is not None:
@@ -181,7 +213,4 @@ def make_client(
         assert client.post("/login", data=data).status_code == 302
         return client
 
-    yield make
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
+    return make

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from app import create_app
-from app.config import ConfigError
+from app.config_rules import ConfigError
 from tests.conftest import sandbox_config
 
 PRODUCTION = {
@@ -43,3 +45,42 @@ def test_production_demo_with_the_sandbox_asked_for_explicitly(monkeypatch, capl
         assert "each server process counts its own rate limits" in caplog.text
     finally:
         app.extensions["sandbox"].stop()
+
+
+def test_the_embedded_sandbox_fills_the_upstream_keys_before_the_checks(monkeypatch):
+    # OAuth asked for with no key: only the sandbox's own client can satisfy check(), so the
+    # app starting at all shows the sandbox filled the keys before they were checked.
+    monkeypatch.delenv("FLASK_CAPILLARY_BASE_URL", raising=False)
+    app = create_app({**PRODUCTION, "CAPILLARY_SANDBOX": True, "CAPILLARY_AUTH": "oauth"})
+    sandbox = app.extensions["sandbox"]
+    try:
+        assert app.config["CAPILLARY_OAUTH_KEY"] == sandbox.oauth_key
+        assert app.extensions["capillary"].base_url == sandbox.url
+    finally:
+        sandbox.stop()
+
+
+def test_a_sandbox_started_for_a_config_that_is_then_refused_is_stopped(monkeypatch):
+    monkeypatch.delenv("FLASK_CAPILLARY_BASE_URL", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    before = sum(thread.name == "capillary-sandbox" for thread in threading.enumerate())
+    with pytest.raises(ConfigError, match="AUDIT_HASH_KEY"):
+        create_app({**PRODUCTION, "AUDIT_HASH_KEY": None, "CAPILLARY_SANDBOX": True})
+    after = sum(thread.name == "capillary-sandbox" for thread in threading.enumerate())
+    assert after == before
+
+
+def test_a_page_waits_four_seconds_by_default_and_its_calls_give_up_with_it():
+    from app.config import Defaults
+
+    assert Defaults.LOOKUP_DEADLINE == 4.0
+    # A call outliving the page would keep a pool thread for a page nobody waits for.
+    assert Defaults.CAPILLARY_CALL_DEADLINE <= Defaults.LOOKUP_DEADLINE
+
+
+def test_the_upstream_wait_leaves_the_page_its_margin_of_the_deadline():
+    from app.lookup.service import PAGE_MARGIN_SECONDS, upstream_wait
+
+    assert upstream_wait(4.0) == 4.0 - PAGE_MARGIN_SECONDS
+    # A deadline shorter than twice the margin keeps half of itself for the upstream.
+    assert upstream_wait(0.1) == 0.05

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.auth.access import requires
+from app.capillary import get_client
 from app.extensions import limiter
+from tests.capillary_support import RawServer, closed_port, read_request
 from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, sign_in, soup
 
 
@@ -63,7 +66,7 @@ def test_rate_limits_get_a_friendly_429(make_app):
     def limited():
         return "ok"
 
-    app.add_url_rule("/limited-for-test", "limited_for_test", limited)
+    app.add_url_rule("/limited-for-test", "limited_for_test", requires("agent")(limited))
     client = sign_in(app.test_client(), AGENT)
     assert client.get("/limited-for-test").status_code == 200
     assert client.get("/limited-for-test").status_code == 200
@@ -86,7 +89,7 @@ def test_a_crash_shows_a_plain_500_and_no_trace(make_app, caplog):
     def boom():
         raise RuntimeError("secret internals")
 
-    app.add_url_rule("/boom-for-test", "boom_for_test", boom)
+    app.add_url_rule("/boom-for-test", "boom_for_test", requires("agent")(boom))
     client = sign_in(app.test_client(), AGENT)
     response = client.get("/boom-for-test")
     assert response.status_code == 500
@@ -107,3 +110,38 @@ def test_405_uses_the_generic_400_page(client):
     response = client.get("/logout")
     assert response.status_code == 405
     assert soup(response).select_one(".error-message")
+
+
+def silent(conn, stopped):
+    read_request(conn)
+    stopped.wait()  # never answers while the test runs
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "heading"),
+    [
+        ("refused", 502, "The loyalty system failed"),
+        ("silent", 504, "The loyalty system took too long"),
+    ],
+)
+def test_an_upstream_error_no_view_acts_on_gets_one_page(make_app, answer, status, heading):
+    with RawServer(silent) as raw:
+        base = f"http://127.0.0.1:{closed_port()}/" if answer == "refused" else raw.url
+        app = make_app(
+            CAPILLARY_BASE_URL=base,
+            CAPILLARY_READ_TIMEOUT=0.3,
+            CAPILLARY_CALL_DEADLINE=0.6,
+            CAPILLARY_RETRIES=0,
+        )
+        # A view that lets the client's typed error escape, as a new one might.
+        app.add_url_rule(
+            "/upstream-for-test",
+            "upstream_for_test",
+            requires("agent")(lambda: str(get_client().get_balance(1))),
+        )
+        response = sign_in(app.test_client(), AGENT).get("/upstream-for-test")
+    assert response.status_code == status
+    page = soup(response)
+    assert normalize_spaces(page.select_one("h1").get_text()) == heading
+    assert page.select_one("#upstream-explanation").get_text().strip()
+    assert "Traceback" not in page.get_text()

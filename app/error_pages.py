@@ -9,6 +9,9 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.capillary import CapillaryError, UpstreamTimeout
+from app.lookup.explanations import explain
+
 logger = logging.getLogger(__name__)
 
 PAGES = {400, 403, 404, 413, 429, 500}
@@ -20,6 +23,10 @@ def _render(code: int, error: HTTPException, **context: object) -> tuple[str, in
     else:
         code_page = code
     template = f"errors/{code_page}.html"
+    # A description given where the error was raised says what to do; the class's own is
+    # generic and stays off the page.
+    message = error.description if error.description != type(error).description else None
+    context.setdefault("message", message)
     return render_template(template, error=error, code=code, **context), code
 
 
@@ -40,6 +47,24 @@ def handle_server_error(error: InternalServerError) -> tuple[str, int]:
     if original is not None:
         logger.error("Unhandled %s\n%s", type(original).__name__, where_it_failed(original))
     return _render(500, error)
+
+
+def handle_upstream_error(error: CapillaryError) -> tuple[str, int]:
+    """An upstream failure that no view acted on: plain words and the upstream's own code."""
+    timed_out = isinstance(error, UpstreamTimeout)
+    # Type and code only: the message can name what was asked of the upstream.
+    logger.warning(
+        "Upstream %s reached the error handler (code %s)", type(error).__name__, error.code
+    )
+    page = render_template(
+        "errors/upstream.html",
+        title="The loyalty system took too long" if timed_out else "The loyalty system failed",
+        explanation=explain(error),
+        upstream_code=error.code,
+        upstream_status=error.status,
+        request_id=error.request_id,
+    )
+    return page, 504 if timed_out else 502
 
 
 def where_it_failed(exc: BaseException) -> str:
@@ -63,6 +88,7 @@ def where_it_failed(exc: BaseException) -> str:
 def register_errorhandlers(app: Flask) -> None:
     """One handler per kind of failure."""
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(CapillaryError, handle_upstream_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)
     # Flask's own log_exception writes the traceback with the exception's message, which can
