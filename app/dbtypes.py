@@ -9,10 +9,12 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from app import clock
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current app's time (its injectable clock), timezone-aware, in UTC."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

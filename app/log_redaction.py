@@ -10,18 +10,23 @@ import logging
 import re
 
 _MEMBER_PATH = re.compile(r"/members/\d+")
+# A password-setup link's token is a credential until it is used.
+_SETUP_PATH = re.compile(r"/welcome/[^\s/?\"]+")
+
+
+def _redact(text: str) -> str:
+    return _SETUP_PATH.sub("/welcome/{token}", _MEMBER_PATH.sub("/members/{id}", text))
 
 
 class RedactMemberPaths(logging.Filter):
-    """Replace the member id in logged paths with {id}."""
+    """Replace the member id in logged paths with {id}, a setup token with {token}."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = _MEMBER_PATH.sub("/members/{id}", record.msg)
+            record.msg = _redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(
-                _MEMBER_PATH.sub("/members/{id}", arg) if isinstance(arg, str) else arg
-                for arg in record.args
+                _redact(arg) if isinstance(arg, str) else arg for arg in record.args
             )
         return True
 

@@ -22,10 +22,10 @@ import redis
 
 from app.lookup import codec
 from app.lookup.cache import RedisCache
-from app.lookup.service import Outcome
+from app.lookup.outcome import Outcome
 from app.sandbox import data as demo
+from tests.cache_samples import BALANCE, ERRORS, SCHEDULE
 from tests.conftest import normalize_spaces, soup
-from tests.test_cache import BALANCE, ERRORS, SCHEDULE
 
 pytestmark = pytest.mark.redis
 

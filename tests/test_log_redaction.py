@@ -20,3 +20,15 @@ def test_member_ids_in_request_lines_are_replaced(caplog):
     assert "700000001" not in caplog.text and "565039505" not in caplog.text
     assert "GET /members/{id}?program=all" in caplog.text
     assert "POST /members/{id}/refresh" in caplog.text
+
+
+def test_password_setup_tokens_in_request_lines_are_replaced(caplog):
+    install()
+    werkzeug_logger = logging.getLogger("werkzeug")
+    token = "UQKHCgp8J7sBkmzai66H4zafmqUDLLkiWO5ylWSymgw"
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        werkzeug_logger.info('"%s" %s -', f"GET /welcome/{token} HTTP/1.1", 200)
+        line = f"POST /welcome/{token}"  # the token in the message itself, not in its args
+        werkzeug_logger.info(line)
+    assert token not in caplog.text
+    assert caplog.text.count("/welcome/{token}") == 2

@@ -8,90 +8,28 @@ these tests skip, except in CI (CI=true), where that is a failure.
 from __future__ import annotations
 
 import csv
-import getpass
 import io
-import os
+import threading
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import flask_migrate
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask import Flask
 from flask_login import login_user
 from sqlalchemy import select, text
 
 from app import create_app
-from app.audit import AuditUnavailable, identifier_hash, record_lookup
+from app.audit import AuditUnavailable, chain, identifier_hash, record_lookup
 from app.audit.models import AuditRecord
+from app.auth import staffing
 from app.auth.models import StaffUser
 from app.extensions import db
+from tests.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 from tests.conftest import ADMIN, AGENT, add_staff, sandbox_config, sign_in
 
 pytestmark = pytest.mark.postgres
-
-HOST, PORT, DATABASE = "127.0.0.1", 5432, "test"
-HOW_TO_RUN = (
-    f"PostgreSQL did not answer at {HOST}:{PORT} (database {DATABASE!r}, trust auth for user "
-    "'postgres' or the current user). Start it and create the database "
-    "(e.g. `service postgresql start && createdb -h 127.0.0.1 -U postgres test`), then run "
-    "`.venv/bin/python -m pytest -m postgres`."
-)
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    """A libpq URL for the test database, or skip (fail in CI) when there is none."""
-    errors = []
-    for user in dict.fromkeys(("postgres", getpass.getuser())):
-        url = f"postgresql://{user}@{HOST}:{PORT}/{DATABASE}"
-        try:
-            with psycopg.connect(url, connect_timeout=3) as conn:
-                conn.execute("SELECT 1")
-            return url
-        except psycopg.Error as exc:
-            errors.append(f"{user}: {str(exc).strip()}")
-    message = f"{HOW_TO_RUN} Tried: {'; '.join(errors)}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_server: str, sandbox) -> Iterator[str]:
-    """A fresh schema for this run, migrated with the real migrations; dropped at the end."""
-    schema = f"points_desk_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{pg_server}?options=-csearch_path%3D{schema}"
-    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": url})
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-    try:
-        yield url
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture
-def pg_app(pg_url: str, sandbox) -> Iterator[Flask]:
-    """An app on the PostgreSQL schema with AGENT and ADMIN; tables emptied afterwards."""
-    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": pg_url})
-    with app.app_context():
-        add_staff(AGENT, "agent")
-        add_staff(ADMIN, "admin")
-    yield app
-    with app.app_context():
-        db.session.execute(
-            text("TRUNCATE staff_user, login_attempt, audit_record RESTART IDENTITY")
-        )
-        db.session.commit()
-        db.engine.dispose()
 
 
 def test_the_url_is_driven_by_psycopg_3(pg_app):
@@ -148,7 +86,7 @@ def test_audit_records_filters_and_export(pg_app):
         record = db.session.scalar(select(AuditRecord))
         assert record.at.tzinfo is not None
         assert record.at.utcoffset().total_seconds() == 0
-        assert abs((datetime.now(UTC) - record.at).total_seconds()) < 60
+        assert record.at == pg_app.extensions["clock"].now()  # the app's clock, not the machine's
         assert record.identifier_hash == identifier_hash("919876543210")
         assert record.member_id == 9_000_000_001  # needs BIGINT
 
@@ -183,3 +121,112 @@ def test_audit_unavailable_when_the_table_is_gone(pg_app):
         finally:
             db.session.execute(text("ALTER TABLE audit_record_away RENAME TO audit_record"))
             db.session.commit()
+
+
+def test_the_hash_chain_names_a_tampered_row(pg_app):
+    ids = write_lookups(pg_app, AGENT, 5)
+    assert verify(pg_app)[0] == 0
+    execute(pg_app, "UPDATE audit_record SET member_id = 1 WHERE id = :id", id=ids[3])
+    code, output = verify(pg_app)
+    assert code == 1
+    assert f"BROKEN at record #{ids[3]}: its contents do not match its hash" in output
+
+
+def test_the_hash_chain_names_the_row_after_a_removed_one(pg_app):
+    ids = write_lookups(pg_app, AGENT, 5)
+    execute(pg_app, "DELETE FROM audit_record WHERE id = :id", id=ids[1])
+    code, output = verify(pg_app)
+    assert code == 1
+    assert f"BROKEN at record #{ids[2]}: it does not follow record #{ids[0]}" in output
+
+
+def test_app_servers_writing_at_once_never_fork_the_chain(pg_app):
+    # Two app objects stand for two app servers, each with its own connection pool.
+    other = create_app(dict(pg_app.config))
+    try:
+        writers = [
+            threading.Thread(target=write_concurrently, args=(app, AGENT, 3, 8))
+            for app in (pg_app, other)
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+    code, output = verify(pg_app)
+    assert code == 0, output
+    assert "48 record(s)" in output
+
+
+def test_the_new_migration_goes_down_and_up_again(pg_server, sandbox):
+    schema = f"points_desk_mig_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{pg_server}?options=-csearch_path%3D{schema}"
+    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": url})
+    try:
+        with app.app_context():
+            flask_migrate.upgrade()
+            flask_migrate.downgrade(revision="734b8369c4d1")
+            columns = {
+                row[0]
+                for row in db.session.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = :s AND table_name = 'audit_record'"
+                    ),
+                    {"s": schema},
+                )
+            }
+            assert "record_hash" not in columns and "reason" not in columns
+            db.session.rollback()
+            flask_migrate.upgrade()
+            head = db.session.execute(text("SELECT last_hash FROM audit_chain_head")).scalar()
+            assert head == chain.GENESIS
+            db.session.close()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_two_admins_demoting_each_other_at_once_cannot_both_go(pg_app, pg_server):
+    with pg_app.app_context():
+        add_staff("admin.carol", "admin")
+    other = create_app(dict(pg_app.config))  # a second app server
+    outcome: list[object] = []
+
+    def demote_bob_elsewhere() -> None:
+        with other.app_context():
+            try:
+                staffing.change_role(staffing.find(ADMIN), "agent")
+                outcome.append("demoted")
+            except staffing.ChangeRefused as exc:
+                outcome.append(exc)
+
+    try:
+        with pg_app.app_context():
+            carol = staffing.find("admin.carol")
+            staffing.check_allowed(carol, "role", "agent")  # holds the admins' rows
+            racer = threading.Thread(target=demote_bob_elsewhere)
+            racer.start()
+            with psycopg.connect(pg_server, autocommit=True) as watcher:
+                # Wait (on the server's word, not a timer) until the other one queues for them.
+                waiting = 0
+                while not waiting and racer.is_alive():
+                    waiting = watcher.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    ).fetchone()[0]
+            carol.role = "agent"
+            db.session.commit()
+            racer.join()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+    [result] = outcome
+    assert isinstance(result, staffing.ChangeRefused), result
+    with pg_app.app_context():
+        assert staffing.find(ADMIN).role == "admin"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import LoginAttempt
-from app.config import ConfigError
+from app.config_rules import ConfigError
 from app.extensions import db
 from tests.conftest import AGENT
 

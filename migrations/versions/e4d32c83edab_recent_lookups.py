@@ -33,9 +33,7 @@ def upgrade():
         ),
     )
     with op.batch_alter_table("recent_lookup", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_recent_lookup_opened_at"), ["opened_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_recent_lookup_opened_at"), ["opened_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_recent_lookup_staff_username"), ["staff_username"], unique=False
         )
