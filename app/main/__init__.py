@@ -1,7 +1,6 @@
-"""Pages that belong to no feature: the health check."""
+"""Pages that belong to no feature: the health and readiness checks, the metrics."""
 
-from flask import Blueprint
+from app.main import metrics_view, views  # noqa: F401 (registers the routes)
+from app.main.blueprint import bp
 
-bp = Blueprint("main", __name__)
-
-from app.main import views  # noqa: E402, F401
+__all__ = ["bp"]

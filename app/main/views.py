@@ -1,8 +1,7 @@
 """Pages that belong to no feature: liveness and readiness checks (public, no sign-in)."""
 
-from datetime import UTC, datetime
-
-from app.main import bp
+from app import clock
+from app.main.blueprint import bp
 from app.main.readiness import get_probe
 
 
@@ -16,4 +15,4 @@ def healthz() -> tuple[dict[str, str], int]:
 def readyz() -> tuple[dict[str, object], int]:
     """Readiness: 200 when the upstream answers (checked at most every few seconds), else 503."""
     verdict = get_probe().check()
-    return verdict.as_json(datetime.now(UTC)), 200 if verdict.ready else 503
+    return verdict.as_json(clock.now()), 200 if verdict.ready else 503
