@@ -7,9 +7,10 @@ import ipaddress
 import pytest
 from sqlalchemy import delete, select
 
-from app import config as settings
+from app import config_rules as settings
 from app.auth.devaccount import DEV_ACCOUNT, ensure_dev_account, register
 from app.auth.models import StaffUser
+from app.config import Defaults
 from app.extensions import db
 from tests.conftest import sandbox_config, sign_in
 
@@ -24,7 +25,7 @@ from tests.conftest import sandbox_config, sign_in
     ],
 )
 def test_database_urls_use_the_psycopg_driver(url, expected):
-    config = {**vars(settings.Defaults), "DATABASE_URL": url}
+    config = {**vars(Defaults), "DATABASE_URL": url}
     config = {k: v for k, v in config.items() if k.isupper()}
     settings.normalise(config)
     assert config["DATABASE_URL"] == expected
@@ -68,7 +69,9 @@ def test_in_tests_the_session_cookie_works_over_http(app):
 )
 def test_proxy_addresses_from_the_environment(value, expected):
     config = {"AUTH_MODE": "local", "AUTH_PROXY_TRUSTED": value}
-    config.update({k: 1 for k in settings.Defaults.__dict__ if k.endswith(("_MINUTES", "_SIZE"))})
+    config.update(
+        {k: 1 for k in Defaults.__dict__ if k.endswith(("_MINUTES", "_HOURS", "_SECONDS", "_SIZE"))}
+    )
     config.update({k: 1 for k in ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "AUDIT_EXPORT_MAX_ROWS")})
     config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 1
     settings.normalise_staff_access(config)

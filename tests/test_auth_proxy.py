@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import ConfigError
+from app.config_rules import ConfigError
 from tests.conftest import normalize_spaces, soup
 
 PROXY = "10.0.0.5"

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import ipaddress
-import time
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from app.auth.models import ProxyStaff, StaffUser
+from app import clock
+from app.auth import proxy_headers
+from app.auth.models import ROLES, ProxyStaff, StaffUser
+
+logger = logging.getLogger(__name__)
+
+logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The only endpoints reachable without a signed-in staff member. Everything else, including
 # views added later and URLs that match no view, goes through the guard below.
-PUBLIC_ENDPOINTS = frozenset({"static", "main.healthz", "main.readyz", "auth.login"})
+# /metrics answers only METRICS_ALLOWED addresses (app/main/metrics_view.py).
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "main.healthz", "main.readyz", "main.prometheus_metrics", "auth.login", "auth.setup"}
+)
 
 LAST_SEEN_KEY = "last_seen"
+# When the session signed in: it ends SESSION_MAX_HOURS later, however busy it is.
+SIGNED_IN_KEY = "signed_in_at"
 LAST_SEEN_RESOLUTION = 60  # seconds
 
 Staff = StaffUser | ProxyStaff
@@ -33,6 +44,53 @@ def current_staff() -> Staff | None:
     if current_user and current_user.is_authenticated:
         return cast(Staff, current_user._get_current_object())
     return None
+
+
+# Where a view states the least role that may use it (see requires()).
+ROLE_ATTRIBUTE = "required_role"
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """State the least role that may use this view; the guard enforces it on every request."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+
+    def mark(view: F) -> F:
+        setattr(view, ROLE_ATTRIBUTE, role)
+        return view
+
+    return mark
+
+
+def blueprint_role(blueprint: Blueprint, role: str) -> None:
+    """State the least role for every view of blueprint that does not state its own."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+    setattr(blueprint, ROLE_ATTRIBUTE, role)
+
+
+def required_role(app: Flask, endpoint: str) -> str | None:
+    """The role the endpoint's view states (or its blueprint's), None when it states none."""
+    view = app.view_functions.get(endpoint)
+    role = getattr(view, ROLE_ATTRIBUTE, None)
+    if role is None and "." in endpoint:
+        blueprint = app.blueprints.get(endpoint.rsplit(".", 1)[0])
+        role = getattr(blueprint, ROLE_ATTRIBUTE, None)
+    return role
+
+
+def _check_role() -> None:
+    """403 unless the signed-in staff member has the role the requested view states."""
+    if request.endpoint is None:
+        return  # no such page: the 404 follows
+    role = required_role(current_app, request.endpoint)
+    if role is None:
+        # Fail closed: a view that forgot to say who may use it is for nobody.
+        logger.error("View %s states no role; refusing it", request.endpoint)
+        abort(403)
+    staff = current_staff()
+    if staff is None or not staff.has_role(role):
+        abort(403)
 
 
 def admin_required(view: F) -> F:
@@ -87,15 +145,29 @@ def guard() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_app.config["AUTH_MODE"] == "proxy":
-        return _guard_proxy()
-    return _guard_local()
+        refused = _guard_proxy()
+    else:
+        refused = _guard_local()
+    if refused is None:
+        _check_role()
+    return refused
 
 
 def _guard_local() -> Response | None:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=_here()))
-    now = int(time.time())
+    now = int(clock.now().timestamp())
     idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    signed_in = session.get(SIGNED_IN_KEY)
+    if not isinstance(signed_in, int) or now - signed_in > _max_seconds():
+        logout_user()
+        session.clear()
+        flash(
+            f"Sessions last at most {current_app.config['SESSION_MAX_HOURS']} hours. "
+            "Sign in again to carry on.",
+            "info",
+        )
+        return redirect(url_for("auth.login", next=_here()))
     last_seen = session.get(LAST_SEEN_KEY)
     if not isinstance(last_seen, int) or now - last_seen > idle_limit:
         next_url = _here()
@@ -113,6 +185,10 @@ def _guard_local() -> Response | None:
         # time; a minute's resolution is plenty for an idle limit counted in minutes.
         session[LAST_SEEN_KEY] = now
     return None
+
+
+def _max_seconds() -> float:
+    return current_app.config["SESSION_MAX_HOURS"] * 3600
 
 
 def _guard_proxy() -> None:
@@ -138,14 +214,30 @@ def staff_from_proxy_headers() -> ProxyStaff | None:
     config = current_app.config
     if not from_trusted_proxy():
         return None
+    if proxy_headers.is_marked(request.environ):
+        # Two user or groups lines: one of them did not come from the proxy.
+        logger.warning(
+            "Proxy sign-in refused: repeated identity header (%s)",
+            request.environ[proxy_headers.REPEATED_ENVIRON_KEY],
+        )
+        return None
     username = (request.headers.get(config["AUTH_PROXY_USER_HEADER"]) or "").strip()
     if not username or len(username) > 128:
         return None
     raw_groups = request.headers.get(config["AUTH_PROXY_GROUPS_HEADER"]) or ""
     groups = frozenset(g.strip() for g in raw_groups.replace(";", ",").split(",") if g.strip())
-    agent_group = config["AUTH_PROXY_AGENT_GROUP"]
-    admin_group = config["AUTH_PROXY_ADMIN_GROUP"]
-    is_admin = bool(admin_group) and admin_group in groups
-    if agent_group and agent_group not in groups and not is_admin:
+    role = proxy_role(groups, config)
+    if role is None:
         return None
-    return ProxyStaff(username=username, groups=groups, role="admin" if is_admin else "agent")
+    return ProxyStaff(username=username, groups=groups, role=role)
+
+
+def proxy_role(groups: frozenset[str], config: dict[str, Any]) -> str | None:
+    """The highest role the proxy's groups give; None when they give none."""
+    for role, key in (("admin", "AUTH_PROXY_ADMIN_GROUP"), ("manager", "AUTH_PROXY_MANAGER_GROUP")):
+        if config.get(key) and config[key] in groups:
+            return role
+    agent_group = config["AUTH_PROXY_AGENT_GROUP"]
+    if agent_group and agent_group not in groups:
+        return None
+    return "agent"

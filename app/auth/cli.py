@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.auth import trail
 from app.auth.models import (
     MIN_PASSWORD_LENGTH,
     ROLES,
@@ -62,6 +63,7 @@ def add_user(name: str, role: str) -> None:
     user = StaffUser(username=username, role=role, active=True, session_version=0)
     user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
+    trail.note("add", username, f"role {role}")
     db.session.commit()
     click.echo(f"Added {username} ({role}).")
 
@@ -73,11 +75,11 @@ def list_users() -> None:
     if not rows:
         click.echo("No staff accounts yet. Add one with: flask --app app users add NAME")
         return
-    click.echo(f"{'NAME':<32} {'ROLE':<6} {'STATE':<9} LAST SIGN-IN (UTC)")
+    click.echo(f"{'NAME':<32} {'ROLE':<7} {'STATE':<17} LAST SIGN-IN (UTC)")
     for user in rows:
-        state = "active" if user.active else "disabled"
+        state = "disabled" if not user.active else user.state
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
-        click.echo(f"{user.username:<32} {user.role:<6} {state:<9} {last}")
+        click.echo(f"{user.username:<32} {user.role:<7} {state:<17} {last}")
 
 
 @users.command("disable")
@@ -87,6 +89,7 @@ def disable_user(name: str) -> None:
     user = _get_user(name)
     user.active = False
     user.session_version += 1
+    trail.note("deactivate", user.username)
     db.session.commit()
     click.echo(f"Disabled {user.username}.")
 
@@ -97,6 +100,7 @@ def enable_user(name: str) -> None:
     """Let a disabled account sign in again."""
     user = _get_user(name)
     user.active = True
+    trail.note("reactivate", user.username)
     db.session.commit()
     click.echo(f"Enabled {user.username}.")
 
@@ -107,5 +111,18 @@ def set_password(name: str) -> None:
     """Replace an account's password (prompted, or read from stdin); ends its sessions."""
     user = _get_user(name)
     user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
+    user.setup_token_hash = user.setup_expires_at = None
+    trail.note("set password", user.username, "from the command line")
     db.session.commit()
     click.echo(f"Changed the password of {user.username}.")
+
+
+@users.command("unlock")
+@click.argument("name")
+def unlock_user(name: str) -> None:
+    """Clear an account's failed sign-ins, so a locked-out account can sign in at once."""
+    from app.auth import throttle
+
+    user = _get_user(name)
+    cleared = throttle.unlock(user.username)
+    click.echo(f"Unlocked {user.username} ({cleared} failed sign-ins cleared).")

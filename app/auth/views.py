@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from functools import cache
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -12,8 +11,16 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from app.auth import bp, throttle
-from app.auth.access import LAST_SEEN_KEY, admin_required, current_staff, home_url, safe_next
+from app.auth import throttle
+from app.auth.access import (
+    LAST_SEEN_KEY,
+    SIGNED_IN_KEY,
+    current_staff,
+    home_url,
+    requires,
+    safe_next,
+)
+from app.auth.blueprint import bp
 from app.auth.forms import LoginForm
 from app.auth.models import StaffUser, normalise_username
 from app.dbtypes import utcnow
@@ -26,6 +33,7 @@ LOCKED = (
     "Too many failed attempts to sign in. Wait {minutes} minutes, then try again, "
     "or ask an admin for help."
 )
+SLOWED = "Too many failed sign-ins from your network. Wait {seconds} seconds, then try again."
 
 
 @cache
@@ -54,33 +62,45 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         username = normalise_username(form.username.data)
         address = request.remote_addr or "unknown"
-        if throttle.is_locked(username, address):
-            logger.warning("Sign-in refused while locked: %r from %s", username, address)
+        wait = throttle.address_wait_seconds(address)
+        if wait:
+            logger.warning("Sign-in slowed down: too many failures from %s", address)
+            error, status = SLOWED.format(seconds=wait), 429
+        elif throttle.is_locked(username):
+            logger.warning(
+                "Sign-in refused while locked: %s from %s", throttle.masked_name(username), address
+            )
             minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
             error, status = LOCKED.format(minutes=minutes), 429
         else:
             user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
-            if _password_matches(user, form.password.data) and user and user.active:
+            if _password_matches(user, form.password.data) and user and user.is_active:
                 throttle.record_attempt(username, address, succeeded=True)
                 user.last_login_at = utcnow()
                 db.session.commit()
                 session.clear()  # nothing from before sign-in carries over
                 login_user(user)
-                session[LAST_SEEN_KEY] = int(time.time())
+                session[LAST_SEEN_KEY] = session[SIGNED_IN_KEY] = int(utcnow().timestamp())
                 logger.info("Staff %s signed in from %s", username, address)
                 return redirect(next_url or home_url())
             throttle.record_attempt(username, address, succeeded=False)
-            logger.warning("Failed sign-in for %r from %s", username, address)
+            logger.warning("Failed sign-in for %s from %s", throttle.masked_name(username), address)
             error, status = BAD_CREDENTIALS, 200
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 
 @bp.post("/logout")
+@requires("agent")
 def logout() -> Response:
     """Sign out (a POST carrying the CSRF token, so no other site can sign staff out)."""
     staff = current_staff()
     if current_app.config["AUTH_MODE"] != "local":
         return redirect(home_url())
+    if isinstance(staff, StaffUser):
+        # Server-side: a copy of the cookie taken before signing out no longer opens pages.
+        # (Every session of this account ends, as on a password change.)
+        staff.session_version += 1
+        db.session.commit()
     logout_user()
     session.clear()
     if staff is not None:
@@ -90,8 +110,8 @@ def logout() -> Response:
 
 
 @bp.get("/admin/staff")
-@admin_required
+@requires("admin")
 def staff() -> str:
-    """Every local staff account, for admins."""
+    """Every local staff account and its state, for admins."""
     users = db.session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
     return render_template("auth/staff.html", users=users)
