@@ -11,18 +11,19 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from app.audit.models import KINDS, OUTCOMES
+from app.audit.models import KINDS, OUTCOME_WORDS, OUTCOMES
+from app.validation import DateWithin, WholeNumberWithin
+
+NO_REASON = "-"
 
 
 class AuditFilterForm(FlaskForm):
     """Filters shared by the audit page and its CSV export."""
 
     staff = StringField("Staff user", validators=[Optional()])
-    member_id = IntegerField(
-        "Member id", validators=[Optional(), NumberRange(min=0, max=2**63 - 1)]
-    )
+    member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(0, 2**63 - 1)])
     identifier = StringField(
         "Identifier (mobile, email, ...)",
         validators=[Optional()],
@@ -41,12 +42,12 @@ class AuditFilterForm(FlaskForm):
             ),
         ],
     )
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
+    # Dates in the zone the page shows times in (the staff member's, see app/auth/preferences).
+    date_from = DateField("From", validators=[Optional(), DateWithin()])
+    date_to = DateField("To (inclusive)", validators=[Optional(), DateWithin()])
     outcome = SelectField(
         "Outcome",
-        choices=[SelectChoice("", "Any")]
-        + [SelectChoice(o, o.replace("_", " ")) for o in OUTCOMES],
+        choices=[SelectChoice("", "Any")] + [SelectChoice(o, OUTCOME_WORDS[o]) for o in OUTCOMES],
         validators=[Optional()],
     )
     kind = SelectField(
@@ -54,8 +55,53 @@ class AuditFilterForm(FlaskForm):
         choices=[SelectChoice("", "Any")] + [SelectChoice(k, k) for k in KINDS],
         validators=[Optional()],
     )
+    # Choices from LOOKUP_REASONS, set by with_reasons(); "(none)" finds records without one.
+    # No choice check: a link may name a reason the desk no longer offers.
+    reason = SelectField(
+        "Reason",
+        choices=[SelectChoice("", "Any")],
+        validators=[Optional(), Length(max=64)],
+        validate_choice=False,
+    )
+
+    def with_reasons(self, reasons: list[str]) -> AuditFilterForm:
+        """Offer the configured reasons (and any, and none) in the reason filter."""
+        self.reason.choices = (
+            [SelectChoice("", "Any")]
+            + [SelectChoice(r, r) for r in reasons]
+            + [SelectChoice(NO_REASON, "(none given)")]
+        )
+        return self
 
     def validate_date_to(self, field: DateField) -> None:
         """The end date is not before the start date."""
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date is before the start date.")
+
+
+class MemberReportForm(FlaskForm):
+    """Whose report: a member id, an identifier (hashed at once), or both."""
+
+    member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(1, 2**63 - 1)])
+    identifier = StringField(
+        "Identifier (mobile, email, ...)",
+        validators=[Optional()],
+        description="Hashed before searching; never stored or shown.",
+    )
+    identifier_hash = HiddenField(
+        "Identifier hash",
+        validators=[
+            Optional(),
+            Regexp(r"[0-9a-f]{64}\Z", flags=re.IGNORECASE, message="This link is damaged."),
+        ],
+    )
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """The fields' own checks, then: something to report on."""
+        if not super().validate(extra_validators):
+            return False
+        typed = (self.identifier.data or "").strip() or (self.identifier_hash.data or "").strip()
+        if self.member_id.data is None and not typed:
+            self.member_id.errors = ["Enter the member id, the identifier, or both."]
+            return False
+        return True

@@ -10,8 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
 
-OUTCOMES = ("found", "not_found", "upstream_error", "refused")
-KINDS = ("lookup", "export")
+# found_stale: the member was shown, with last-known figures for calls the upstream did not
+# answer (app/lookup/last_known.py).
+OUTCOMES = ("found", "found_stale", "not_found", "upstream_error", "refused")
+# The lookups that showed the member.
+SHOWN_OUTCOMES = ("found", "found_stale")
+# Each outcome as the audit pages say it.
+OUTCOME_WORDS = {
+    "found": "found",
+    "found_stale": "found, last-known figures",
+    "not_found": "not found",
+    "upstream_error": "upstream error",
+    "refused": "refused",
+}
+KINDS = ("lookup", "export", "report")
 
 
 class AuditRecord(db.Model):
@@ -33,3 +45,30 @@ class AuditRecord(db.Model):
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     upstream_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kind: Mapped[str] = mapped_column(String(8), default="lookup")
+    # Why the staff member looked the member up (one of LOOKUP_REASONS), when asked.
+    reason: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    # The hash chain (app/audit/chain.py): the record before's hash, and this one's, which
+    # covers every field above and prev_hash. None only on records older than the chain.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    record_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @property
+    def outcome_words(self) -> str:
+        """The outcome as the audit pages say it."""
+        return OUTCOME_WORDS.get(self.outcome, self.outcome.replace("_", " "))
+
+
+class AuditChainHead(db.Model):
+    """One row: the chain's last hash, and where it starts after pruning.
+
+    Every audit write updates this row first, which serialises writers on every backend (a
+    row lock in PostgreSQL, the write lock in SQLite), so the chain never forks.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    # The prev_hash the first kept record must carry: GENESIS until a prune moves it.
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    writes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)

@@ -10,10 +10,13 @@ import unicodedata
 from datetime import date
 
 from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.audit.models import KINDS, OUTCOMES, AuditRecord
+from app.audit import chain
+from app.audit.models import KINDS, OUTCOMES, SHOWN_OUTCOMES, AuditRecord
 from app.auth.access import current_staff
+from app.dbtypes import utcnow
 from app.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ def record_lookup(
     upstream_ms: int | None,
     start_date: date | None = None,
     end_date: date | None = None,
+    reason: str | None = None,
 ) -> None:
     """Write one lookup to the audit trail as the signed-in staff member.
 
@@ -73,15 +77,16 @@ def record_lookup(
             upstream_ms=upstream_ms,
             start_date=start_date,
             end_date=end_date,
+            reason=reason,
         )
     )
 
 
-def record_export(*, member_id: int | None, rows: int) -> None:
-    """Write an audit export to the audit trail; raises AuditUnavailable like record_lookup."""
+def record_export(*, member_id: int | None, rows: int, kind: str = "export") -> None:
+    """Audit an export (or a report); raises AuditUnavailable like record_lookup."""
     _write(
         AuditRecord(
-            kind="export",
+            kind=kind,
             identifier_type="audit",
             identifier_hash=None,
             member_id=member_id,
@@ -101,7 +106,12 @@ def _write(record: AuditRecord) -> None:
     if staff is None:
         raise AuditUnavailable("No signed-in staff member to record the lookup against")
     record.staff_username = staff.username
+    # Set here rather than by the column default: the chain's hash covers it.
+    record.at = utcnow()
     try:
+        # Link first, add after: the chain's lock must be held before the INSERT takes an id,
+        # so that id order is chain order (PostgreSQL hands out ids outside transactions).
+        chain.link(record)
         db.session.add(record)
         db.session.commit()
     except SQLAlchemyError as exc:
@@ -114,3 +124,28 @@ def _write(record: AuditRecord) -> None:
             type(exc).__name__,
         )
         raise AuditUnavailable("The audit trail cannot be written") from exc
+
+
+def members_recently_shown(username: str, limit: int) -> list[AuditRecord]:
+    """The latest record of each of the last `limit` distinct members shown to this staff
+    member (lookups that showed them, with last-known figures too; newest first): what the
+    recent-lookups list is made from."""
+    latest_per_member = (
+        select(func.max(AuditRecord.id))
+        .where(
+            AuditRecord.staff_username == username,
+            AuditRecord.kind == "lookup",
+            AuditRecord.outcome.in_(SHOWN_OUTCOMES),
+            AuditRecord.member_id.is_not(None),
+        )
+        .group_by(AuditRecord.member_id)
+        .order_by(func.max(AuditRecord.id).desc())
+        .limit(limit)
+    )
+    return list(
+        db.session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.id.in_(latest_per_member.scalar_subquery()))
+            .order_by(AuditRecord.id.desc())
+        )
+    )

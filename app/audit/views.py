@@ -1,10 +1,10 @@
-"""Admin pages: the audit trail, filtered and paginated, and its CSV export."""
+"""Manager pages: the audit trail, filtered and paginated, and its CSV export."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
@@ -12,12 +12,14 @@ from sqlalchemy import Select, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as Redirect
 
-from app.audit import bp
-from app.audit.forms import AuditFilterForm
+from app.audit.blueprint import bp
+from app.audit.forms import NO_REASON, AuditFilterForm
 from app.audit.models import AuditRecord
 from app.audit.service import AuditUnavailable, identifier_hash, record_export
+from app.auth.preferences import filter_zone, in_viewer_zone
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.validation import page_number
 
 CSV_COLUMNS = (
     "at",
@@ -30,10 +32,30 @@ CSV_COLUMNS = (
     "start_date",
     "end_date",
     "outcome",
+    "reason",
     "upstream_ms",
 )
 # What links carry: the identifier filter only ever as identifier_hash (see search()).
-FILTER_FIELDS = ("staff", "member_id", "identifier_hash", "date_from", "date_to", "outcome", "kind")
+FILTER_FIELDS = (
+    "staff",
+    "member_id",
+    "identifier_hash",
+    "date_from",
+    "date_to",
+    "outcome",
+    "kind",
+    "reason",
+)
+
+
+def reason_choices() -> list[str]:
+    """The reasons the filter offers: the configured ones (a link may name an older one)."""
+    return current_app.config["LOOKUP_REASONS"]
+
+
+def _start_of(day: date) -> datetime:
+    """The first moment of day in the zone the staff member reads times in, as UTC."""
+    return datetime.combine(day, time(), filter_zone()).astimezone(UTC)
 
 
 def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
@@ -48,14 +70,17 @@ def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
     if digest := (form.identifier_hash.data or "").strip().lower():
         query = query.where(AuditRecord.identifier_hash == digest)
     if form.date_from.data:
-        query = query.where(AuditRecord.at >= datetime.combine(form.date_from.data, time(), UTC))
+        query = query.where(AuditRecord.at >= _start_of(form.date_from.data))
     if form.date_to.data:
-        end = datetime.combine(form.date_to.data + timedelta(days=1), time(), UTC)
-        query = query.where(AuditRecord.at < end)
+        query = query.where(AuditRecord.at < _start_of(form.date_to.data + timedelta(days=1)))
     if form.outcome.data:
         query = query.where(AuditRecord.outcome == form.outcome.data)
     if form.kind.data:
         query = query.where(AuditRecord.kind == form.kind.data)
+    if form.reason.data == NO_REASON:
+        query = query.where(AuditRecord.reason.is_(None))
+    elif form.reason.data:
+        query = query.where(AuditRecord.reason == form.reason.data)
     return query
 
 
@@ -69,7 +94,7 @@ def _query_form() -> AuditFilterForm:
     if "identifier" in request.args:
         # An old link or a hand-made one: refuse it rather than silently show everything.
         abort(400, description="Type the identifier into the audit page's form, not a link.")
-    return AuditFilterForm(request.args, meta={"csrf": False})
+    return AuditFilterForm(request.args, meta={"csrf": False}).with_reasons(reason_choices())
 
 
 @bp.get("/audit")
@@ -77,7 +102,7 @@ def index() -> tuple[str, int]:
     """The audit trail, newest first, filtered and paginated."""
     form = _query_form()
     valid = form.validate()
-    page = request.args.get("page", 1, type=int)
+    page = page_number(request.args)
     pagination = None
     if valid:
         pagination = db.paginate(
@@ -95,7 +120,7 @@ def index() -> tuple[str, int]:
 @bp.post("/audit")
 def search() -> Redirect | tuple[str, int]:
     """The filter form: hash a typed identifier, then redirect to a link without it."""
-    form = AuditFilterForm()
+    form = AuditFilterForm().with_reasons(reason_choices())
     if not form.validate_on_submit():
         # Not even here does the identifier go back to the browser: it is typed again.
         form.identifier.data = form.identifier.raw_data = None
@@ -116,6 +141,7 @@ def _render_page(form: AuditFilterForm, pagination: Any, filters: dict[str, Any]
         pagination=pagination,
         filters=filters or {},
         export_url=url_for("audit.export", **filters) if filters is not None else None,
+        zone=filter_zone(),
         identifier_filtered=identifier_filtered,
         clear_identifier_url=url_for("audit.index", **without_identifier),
     )
@@ -126,7 +152,7 @@ def _csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return in_viewer_zone(value).isoformat()
     if isinstance(value, int):
         return str(value)
     text = str(value)
