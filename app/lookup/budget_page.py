@@ -1,0 +1,77 @@
+"""The admin's view of the upstream budget: per API the ceiling, the calls of the last
+minute and those left, and any pause after a 429, in words ready to display."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.lookup.budget import APIS, UpstreamBudget
+
+API_NAMES = {"balance": "Points balance", "schedule": "Promised-points schedule"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRow:
+    """One API's line of the table."""
+
+    api: str
+    name: str
+    ceiling: str
+    used: str
+    left: str
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPage:
+    """Everything the admin page shows about the budget."""
+
+    limited: bool
+    rows: tuple[ApiRow, ...]
+    pause: str
+    counted_where: str
+
+
+def budget_page(budget: UpstreamBudget) -> BudgetPage:
+    """The figures of the budget right now."""
+    usage = budget.usage()
+    if usage is None or budget.ceiling is None:
+        rows = tuple(ApiRow(api, API_NAMES[api], "no ceiling", "not counted", "—") for api in APIS)
+        return BudgetPage(
+            False,
+            rows,
+            "No pause: with no ceiling set, a 429 does not pause the desk.",
+            "Nothing is counted: CAPILLARY_CALLS_PER_MINUTE is not set.",
+        )
+    ceiling = budget.ceiling
+    rows = tuple(
+        ApiRow(
+            api,
+            API_NAMES[api],
+            f"{ceiling} a minute",
+            str(usage.used.get(api, 0)),
+            str(max(0, ceiling - usage.used.get(api, 0))),
+        )
+        for api in APIS
+    )
+    if usage.paused_for > 0:
+        seconds = max(1, math.ceil(usage.paused_for))
+        pause = (
+            f"Paused for another {seconds} s: the loyalty system answered “too many "
+            "requests”. No lookup calls it until then."
+        )
+    else:
+        pause = "Not paused."
+    if not usage.shared:
+        where = (
+            "Counted in this server process only (RATELIMIT_STORAGE_URI is memory://): "
+            "each worker has a ceiling of its own."
+        )
+    elif usage.reachable:
+        where = "Counted in Redis (RATELIMIT_STORAGE_URI), for every worker and app server."
+    else:
+        where = (
+            "Redis (RATELIMIT_STORAGE_URI) is not answering: until it does, each process "
+            "counts its own calls against the ceiling; these are this process's."
+        )
+    return BudgetPage(True, rows, pause, where)

@@ -1,0 +1,25 @@
+"""The upstream budget the settings ask for: none, counted in this process, or in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from app.lookup.budget import MemoryBudget, UpstreamBudget
+from app.lookup.budget_redis import RedisBudget
+
+DEFAULT_KEY_PREFIX = "pointsdesk:budget:"
+SHARED_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+
+
+def build_budget(config: Mapping[str, Any], clock: Callable[[], datetime]) -> UpstreamBudget:
+    """The budget the settings ask for: none, in this process, or in Redis."""
+    ceiling = config.get("CAPILLARY_CALLS_PER_MINUTE")
+    if ceiling is None:
+        return UpstreamBudget.unlimited(clock)
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if not uri.startswith(SHARED_SCHEMES):
+        return UpstreamBudget(ceiling, MemoryBudget(clock), clock)
+    prefix = config.get("CAPILLARY_BUDGET_KEY_PREFIX") or DEFAULT_KEY_PREFIX
+    return UpstreamBudget(ceiling, RedisBudget(uri, prefix, fallback=MemoryBudget(clock)), clock)

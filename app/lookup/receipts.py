@@ -1,0 +1,123 @@
+"""Single-use receipts: the proof, kept on the server, that a lookup POST already wrote the
+audit record for the member page it redirects to.
+
+The cookie carries only a random token; the database keeps its hash, bound to the staff
+member, the member and the exact program and dates. Redeeming deletes the row in the same
+statement that checks it, so a replayed or shared cookie, or twenty concurrent page loads,
+get one free page at most and every other view writes its own audit record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import BigInteger, ColumnElement, Date, String, delete, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.dbtypes import UTCDateTime, utcnow
+from app.extensions import db
+from app.lookup.scope import LookupParams
+
+logger = logging.getLogger(__name__)
+
+# The redirect follows the POST at once; a receipt older than this is not honoured.
+RECEIPT_SECONDS = 120
+# Receipts never redeemed (a closed tab) are deleted by the next issue after this long, once
+# per process, rather than by a DELETE on every lookup.
+PURGE_EVERY_SECONDS = 60.0
+_purge = {"next": 0.0}
+_purge_lock = threading.Lock()
+
+
+class LookupReceipt(db.Model):
+    """One audited lookup whose redirect target has not been shown yet."""
+
+    __tablename__ = "lookup_receipt"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_username: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    program_scope: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _oldest_valid() -> datetime:
+    return utcnow() - timedelta(seconds=RECEIPT_SECONDS)
+
+
+def _purge_due() -> bool:
+    now = time.monotonic()
+    with _purge_lock:
+        if now < _purge["next"]:
+            return False
+        _purge["next"] = now + PURGE_EVERY_SECONDS
+        return True
+
+
+def issue(staff_username: str, member_id: int, params: LookupParams) -> str | None:
+    """Store a receipt for the page the lookup redirects to; its token, or None if it could
+    not be stored (the page then writes its own record: one record too many, none lost)."""
+    token = secrets.token_urlsafe(24)
+    try:
+        if _purge_due():
+            db.session.execute(
+                delete(LookupReceipt).where(LookupReceipt.created_at < _oldest_valid())
+            )
+        # A plain INSERT: nothing reads the row back in this request.
+        db.session.execute(
+            insert(LookupReceipt).values(
+                token_hash=_digest(token),
+                staff_username=staff_username,
+                member_id=member_id,
+                program_scope=params.audit_scope,
+                start_date=params.start_date,
+                end_date=params.end_date,
+                created_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        logger.warning("Could not store a lookup receipt: %s", type(exc).__name__)
+        return None
+    return token
+
+
+def redeem(token: object, staff_username: str, member_id: int, params: LookupParams) -> bool:
+    """True once for a live receipt matching exactly this page; it is used up either way."""
+    if not isinstance(token, str) or not token:
+        return False
+    try:
+        used = db.session.execute(
+            delete(LookupReceipt).where(
+                LookupReceipt.token_hash == _digest(token),
+                LookupReceipt.staff_username == staff_username,
+                LookupReceipt.member_id == member_id,
+                LookupReceipt.program_scope == params.audit_scope,
+                _same(LookupReceipt.start_date, params.start_date),
+                _same(LookupReceipt.end_date, params.end_date),
+                LookupReceipt.created_at >= _oldest_valid(),
+            )
+        ).rowcount
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        logger.warning("Could not redeem a lookup receipt: %s", type(exc).__name__)
+        return False
+    return used == 1
+
+
+def _same(column: Mapped[date | None], value: date | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value

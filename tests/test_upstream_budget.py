@@ -1,0 +1,494 @@
+"""The shared upstream budget (CAPILLARY_CALLS_PER_MINUTE): every lookup reserves all its
+calls before it makes any; when the minute's budget cannot cover them, or a 429 paused the
+desk, the page says "the desk is busy, try again in N s" and nothing goes upstream.
+
+The fake Capillary's request log (fake.seen) is what proves no call was made. The in-process
+budget runs on the app's frozen clock; the Redis one on the shared Redis (127.0.0.1:6379)
+under a key prefix of the test's own, or on a redis-server of the test's own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+import redis
+from flask import Flask
+from werkzeug import Request, Response
+
+from app import create_app
+from app.audit.models import AuditRecord
+from app.capillary import RateLimited
+from app.capillary.retry_after import parse_retry_after
+from app.config_rules import ConfigError
+from app.extensions import db, limiter
+from app.lookup.budget import BudgetExhausted, MemoryBudget, UpstreamBudget, pause_seconds
+from app.lookup.service import get_service
+from tests.conftest import ADMIN, AGENT, FROZEN_AT, normalize_spaces, sandbox_config, sign_in, soup
+from tests.fake_upstream import (
+    FAST,
+    MEMBER,
+    MOBILE,
+    PASSWORD,
+    USERNAME,
+    balance_body,
+    json_response,
+    respond,
+    schedule_body,
+)
+from tests.fault_servers import OwnRedis
+
+HOST, PORT = "127.0.0.1", 6379
+SHARED_URL = f"redis://{HOST}:{PORT}/0"
+# Three calls a page: the balances of the fake's two programs (2199 is also the scope's)
+# and the schedule.
+BALANCES_PER_PAGE = 2
+
+
+@pytest.fixture(autouse=True)
+def _limiter_state_is_this_tests() -> Iterator[None]:
+    # The limiter is one per process; a test that kills its Redis must not leave it "dead".
+    yield
+    limiter._storage_dead = False
+
+
+@pytest.fixture
+def desk(make_app, fake_server, fake) -> Callable[..., Flask]:
+    """An app whose upstream is the fake, nothing cached (each page is a round of calls)."""
+
+    def build(**overrides: object) -> Flask:
+        config = {
+            **FAST,
+            "CAPILLARY_BASE_URL": fake_server.url_for("/"),
+            "CAPILLARY_USERNAME": USERNAME,
+            "CAPILLARY_PASSWORD": PASSWORD,
+            "LOOKUP_CACHE_SECONDS": 0,
+            "LOOKUP_ERROR_CACHE_SECONDS": 0,
+            **overrides,
+        }
+        return make_app(**config)
+
+    return build
+
+
+def member_page(client):
+    return client.get(f"/members/{MEMBER}")
+
+
+def busy_words(response) -> str:
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    notice = soup(response).select_one("#budget-message")
+    assert notice is not None
+    return normalize_spaces(notice.get_text())
+
+
+def figures(admin) -> dict[str, tuple[str, str, str]]:
+    """API -> (ceiling, used, left), from the admin page."""
+    response = admin.get("/admin/upstream-budget")
+    assert response.status_code == 200
+    rows = soup(response).select("#budget-table .budget-row")
+    return {
+        row["id"].removeprefix("budget-"): tuple(
+            normalize_spaces(row.select_one(f".budget-{cell}").get_text())
+            for cell in ("ceiling", "used", "left")
+        )
+        for row in rows
+    }
+
+
+def pause_text(admin) -> str:
+    return normalize_spaces(
+        soup(admin.get("/admin/upstream-budget")).select_one("#budget-pause").text
+    )
+
+
+# --- in this process (memory://), on the frozen clock ------------------------------------
+
+
+def test_a_lookup_gets_all_its_calls_or_none(desk, fake):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=5)
+    agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
+    assert member_page(agent).status_code == 200
+    assert member_page(agent).status_code == 200
+    assert len(fake.seen) == 6
+    # 4 of 5 balance calls spent: the next page needs 2, so it gets none, not even the
+    # schedule call that would still fit.
+    refused = member_page(agent)
+    assert busy_words(refused) == "The desk is busy: try again in 60 s."
+    assert refused.headers["Retry-After"] == "60"
+    assert len(fake.seen) == 6
+    assert figures(admin) == {
+        "balance": ("5 a minute", "4", "1"),
+        "schedule": ("5 a minute", "2", "3"),
+    }
+
+
+def test_the_window_frees_as_the_minute_passes(desk, fake, clock):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=3)
+    agent = sign_in(app.test_client(), AGENT)
+    assert member_page(agent).status_code == 200
+    clock.advance(timedelta(seconds=20))
+    assert busy_words(member_page(agent)) == "The desk is busy: try again in 40 s."
+    clock.advance(timedelta(seconds=39))
+    assert busy_words(member_page(agent)) == "The desk is busy: try again in 1 s."
+    assert len(fake.seen) == 3
+    clock.advance(timedelta(seconds=1))
+    assert member_page(agent).status_code == 200
+    assert len(fake.seen) == 6
+
+
+def test_a_refused_lookup_keeps_what_was_typed_and_calls_nothing(desk, fake):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=3)
+    agent = sign_in(app.test_client(), AGENT)
+    assert member_page(agent).status_code == 200
+    fake.seen.clear()
+    typed = "+91 98000 00001"
+    response = agent.post("/lookup", data={"identifier_type": "mobile", "identifier": typed})
+    assert busy_words(response) == "The desk is busy: try again in 60 s."
+    assert response.headers["Retry-After"] == "60"
+    page = soup(response)
+    assert page.select_one("#identifier")["value"] == typed
+    assert page.select_one("#lookup-failure") is None  # nothing failed upstream
+    assert fake.seen == []
+
+
+def test_a_cached_page_still_shows_when_the_budget_is_spent(desk, fake):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=3, LOOKUP_CACHE_SECONDS=300)
+    agent = sign_in(app.test_client(), AGENT)
+    assert member_page(agent).status_code == 200
+    again = member_page(agent)
+    assert again.status_code == 200
+    assert soup(again).select_one("#budget-message") is None
+    assert len(fake.seen) == 3
+    # A refresh goes past the cache: it needs calls, and the budget has none left.
+    refreshed = agent.post(f"/members/{MEMBER}/refresh")
+    assert busy_words(refreshed) == "The desk is busy: try again in 60 s."
+    assert len(fake.seen) == 3
+
+
+def test_a_refused_lookup_writes_no_audit_record(desk, fake):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=3)
+    agent = sign_in(app.test_client(), AGENT)
+    form = {"identifier_type": "mobile", "identifier": MOBILE}
+    assert agent.post("/lookup", data=form).status_code == 302
+    assert agent.post("/lookup", data=form).status_code == 503
+    with app.app_context():
+        outcomes = db.session.scalars(db.select(AuditRecord.outcome)).all()
+    # Like a lookup turned away by the bulkhead: nothing was asked, nothing was shown.
+    assert outcomes == ["found"]
+
+
+def test_each_reading_of_a_typed_value_reserves_its_own_calls(desk, fake):
+    # By mobile nobody is found; by customer id the member would be.
+    def not_by_mobile(request: Request) -> Response:
+        if "/lookup/" in request.path:
+            return json_response({"errors": [{"code": 8015, "message": "Customer not found"}]})
+        if request.path.endswith("/promisedPointsSchedule"):
+            return json_response(schedule_body())
+        return json_response(balance_body(int(request.args["programId"])))
+
+    fake.handlers["*"] = not_by_mobile
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=3)
+    agent = sign_in(app.test_client(), AGENT)
+    typed = "9811112222"  # a mobile without its country code, or a customer id
+    response = agent.post("/lookup", data={"identifier_type": "auto", "identifier": typed})
+    # The mobile reading spent 2 of the 3 balance calls; the customer id reading needs 2.
+    assert busy_words(response) == "The desk is busy: try again in 60 s."
+    assert soup(response).select_one("#identifier")["value"] == typed
+    # Only the mobile reading's three calls reached the upstream.
+    assert [args.get("identifierName") for _, args, _ in fake.seen] == ["mobile"] * 3
+    assert app.extensions["lookup"].budget.usage().used == {"balance": 2, "schedule": 1}
+
+
+def _too_many(**headers: str):
+    body = {"errors": [{"code": 429, "message": "Too many requests"}]}
+    return respond(body, 429, **headers)
+
+
+def test_a_429_pauses_every_lookup_until_its_retry_after(desk, fake, clock):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=100)
+    agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
+    fake.handlers["schedule"] = _too_many(**{"Retry-After": "30"})
+    assert member_page(agent).status_code == 200  # the balances came; the schedule did not
+    assert fake.count("schedule") == 1  # a 429 is not retried within the call
+    del fake.handlers["schedule"]
+    calls = len(fake.seen)
+    clock.advance(timedelta(seconds=10))
+    assert busy_words(member_page(agent)) == "The desk is busy: try again in 20 s."
+    assert len(fake.seen) == calls
+    assert pause_text(admin).startswith("Paused for another 20 s")
+    clock.advance(timedelta(seconds=20))
+    assert member_page(agent).status_code == 200
+    assert len(fake.seen) == calls + 3
+    assert pause_text(admin) == "Not paused."
+
+
+def test_a_429_retry_after_date_is_read_on_the_app_clock(desk, fake, clock):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=100)
+    agent = sign_in(app.test_client(), AGENT)
+    when = format_datetime(clock.now() + timedelta(seconds=45), usegmt=True)
+    fake.handlers["*"] = _too_many(**{"Retry-After": when})
+    member_page(agent)
+    fake.handlers.clear()
+    assert busy_words(member_page(agent)) == "The desk is busy: try again in 45 s."
+
+
+def test_a_429_asking_for_an_hour_pauses_five_minutes(desk, fake):
+    app = desk(CAPILLARY_CALLS_PER_MINUTE=100)
+    agent = sign_in(app.test_client(), AGENT)
+    fake.handlers["*"] = _too_many(**{"Retry-After": "3600"})
+    member_page(agent)
+    fake.handlers.clear()
+    assert busy_words(member_page(agent)) == "The desk is busy: try again in 300 s."
+
+
+def test_the_retry_after_header_in_its_two_forms():
+    assert parse_retry_after("120") == (120.0, None)
+    assert parse_retry_after(" 0 ") == (0.0, None)
+    assert parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT") == (
+        None,
+        datetime(2026, 10, 21, 7, 28, tzinfo=UTC),
+    )
+    for unreadable in (None, "", "soon", "-5", "1.5"):
+        assert parse_retry_after(unreadable) == (None, None)
+
+
+def test_the_pause_is_capped_and_has_a_default():
+    now = FROZEN_AT
+    assert pause_seconds(RateLimited("x", status=429), now) == 60
+    assert pause_seconds(RateLimited("x", status=429, retry_after=7200.0), now) == 300
+    assert pause_seconds(RateLimited("x", status=429, retry_after=0.0), now) == 1
+    past = RateLimited("x", status=429, retry_at=now - timedelta(minutes=5))
+    assert pause_seconds(past, now) == 1
+
+
+def test_the_admin_page_says_no_ceiling_when_unset_and_is_for_admins_only(desk, fake):
+    app = desk()
+    agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
+    assert agent.get("/admin/upstream-budget").status_code == 403
+    assert figures(admin) == {
+        "balance": ("no ceiling", "not counted", "—"),
+        "schedule": ("no ceiling", "not counted", "—"),
+    }
+    for _ in range(5):
+        assert member_page(agent).status_code == 200
+    assert len(fake.seen) == 15
+    with app.app_context():
+        assert get_service().budget.store is None
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("lots", "must be a whole number"),
+        (0, "at least 1"),
+        (2, "one lookup can need 3 balance calls"),
+    ],
+)
+def test_a_ceiling_that_cannot_work_is_refused_at_start_up(sandbox, value, says):
+    config = {**sandbox_config(sandbox), "CAPILLARY_CALLS_PER_MINUTE": value}
+    config["CAPILLARY_PROGRAMS"] = {2199: "Gold Club", 1933: "Partner Rewards"}
+    with pytest.raises(ConfigError, match=says):
+        create_app(config)
+
+
+def test_a_ceiling_needs_a_storage_it_can_share(sandbox):
+    config = {
+        **sandbox_config(sandbox),
+        "CAPILLARY_CALLS_PER_MINUTE": 100,
+        "RATELIMIT_STORAGE_URI": "memcached://127.0.0.1:11211",
+    }
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        create_app(config)
+
+
+def test_the_memory_budget_is_all_or_nothing_across_both_apis(clock):
+    budget = UpstreamBudget(3, MemoryBudget(clock.now), clock.now)
+    budget.reserve(["balance", "balance", "schedule"])
+    usage = budget.usage()
+    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1}
+    with pytest.raises(BudgetExhausted, match="try again in 60 s"):
+        budget.reserve(["balance", "balance", "schedule"])
+    usage = budget.usage()
+    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1}
+    budget.reserve(["balance", "schedule"])
+    usage = budget.usage()
+    assert usage is not None and dict(usage.used) == {"balance": 3, "schedule": 2}
+
+
+# --- in Redis: one count for every worker and server ----------------------------------------
+
+HOW_TO_RUN = (
+    f"No Redis answers on {HOST}:{PORT}. Start one (e.g. `redis-server --daemonize yes`), "
+    "then run `.venv/bin/python -m pytest -m redis tests/test_upstream_budget.py`."
+)
+
+
+@pytest.fixture(scope="module")
+def shared_redis() -> Iterator[redis.Redis]:
+    client = redis.Redis(host=HOST, port=PORT, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        client.close()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but Redis is missing: {HOW_TO_RUN}")
+        pytest.skip(HOW_TO_RUN)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(shared_redis: redis.Redis) -> Iterator[str]:
+    """A budget key prefix of this test alone; its keys are deleted afterwards."""
+    value = f"pointsdesk-test:budget:{uuid.uuid4().hex}:"
+    yield value
+    keys = list(shared_redis.scan_iter(match=value + "*", count=500))
+    if keys:
+        shared_redis.delete(*keys)
+
+
+RESERVE_ELSEWHERE = textwrap.dedent(
+    """
+    import json, sys
+    from datetime import UTC, datetime
+    from app.lookup.budget import BudgetExhausted, MemoryBudget, UpstreamBudget
+    from app.lookup.budget_redis import RedisBudget
+
+    url, prefix, ceiling, kinds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+    now = lambda: datetime.now(UTC)
+    store = RedisBudget(url, prefix, fallback=MemoryBudget(now))
+    budget = UpstreamBudget(ceiling, store, now)
+    try:
+        budget.reserve(kinds)
+        answer = {"granted": True}
+    except BudgetExhausted as refusal:
+        answer = {"granted": False, "retry_after": refusal.retry_after}
+    answer["reachable"] = store.usage().reachable
+    print(json.dumps(answer))
+    """
+)
+
+
+def reserve_in_another_process(prefix: str, ceiling: int, *kinds: str) -> dict:
+    """Reserve calls from a second Python process on the shared Redis, as another server."""
+    done = subprocess.run(
+        [sys.executable, "-c", RESERVE_ELSEWHERE, SHARED_URL, prefix, str(ceiling), *kinds],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.mark.redis
+def test_another_process_spends_the_same_budget(desk, fake, prefix):
+    app = desk(
+        CAPILLARY_CALLS_PER_MINUTE=5,
+        RATELIMIT_STORAGE_URI=SHARED_URL,
+        CAPILLARY_BUDGET_KEY_PREFIX=prefix,
+    )
+    agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
+    assert member_page(agent).status_code == 200
+    elsewhere = reserve_in_another_process(prefix, 5, "balance", "balance")
+    assert elsewhere == {"granted": True, "reachable": True}
+    assert figures(admin) == {
+        "balance": ("5 a minute", "4", "1"),
+        "schedule": ("5 a minute", "1", "4"),
+    }
+    calls = len(fake.seen)
+    words = busy_words(member_page(agent))
+    assert words.startswith("The desk is busy: try again in ")
+    assert 1 <= int(words.split(" in ")[1].removesuffix(" s.")) <= 60
+    assert len(fake.seen) == calls
+    # All or nothing there too: the refused page took no schedule call either.
+    assert figures(admin)["schedule"] == ("5 a minute", "1", "4")
+    refused = reserve_in_another_process(prefix, 5, "balance", "balance")
+    assert refused["granted"] is False and 1 <= refused["retry_after"] <= 60
+
+
+@pytest.mark.redis
+def test_a_429_seen_by_one_server_pauses_the_others(desk, fake, prefix, shared_redis):
+    shared = {
+        "CAPILLARY_CALLS_PER_MINUTE": 100,
+        "RATELIMIT_STORAGE_URI": SHARED_URL,
+        "CAPILLARY_BUDGET_KEY_PREFIX": prefix,
+    }
+    first = sign_in(desk(**shared).test_client(), AGENT)
+    second_app = desk(**shared)
+    second = sign_in(second_app.test_client(), AGENT)
+    fake.handlers["*"] = _too_many(**{"Retry-After": "120"})
+    first_page = first.get(f"/members/{MEMBER}")
+    assert first_page.status_code == 503  # nothing came: "the loyalty system is busy"
+    fake.handlers.clear()
+    calls = len(fake.seen)
+    words = busy_words(member_page(second))
+    assert words.startswith("The desk is busy: try again in ")
+    assert 100 <= int(words.split(" in ")[1].removesuffix(" s.")) <= 120
+    assert len(fake.seen) == calls
+    # The pause is a key that expires on the Redis server's clock, for every server alike:
+    # bring its end forward rather than wait two minutes, and wait for it to go.
+    assert 0 < shared_redis.pttl(prefix + "paused") <= 120_000
+    shared_redis.pexpire(prefix + "paused", 1)
+    deadline = time.monotonic() + 30
+    while shared_redis.exists(prefix + "paused") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert member_page(second).status_code == 200
+    assert len(fake.seen) == calls + 3
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    server = OwnRedis()
+    yield server
+    server.kill()
+
+
+@pytest.mark.redis
+def test_redis_down_leaves_lookups_going_counted_in_this_process(desk, fake, own_redis, caplog):
+    prefix = "pointsdesk-test:budget:"
+    app = desk(
+        CAPILLARY_CALLS_PER_MINUTE=5,
+        RATELIMIT_STORAGE_URI=own_redis.url,
+        CAPILLARY_BUDGET_KEY_PREFIX=prefix,
+    )
+    agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
+    assert member_page(agent).status_code == 200
+    direct = redis.Redis.from_url(own_redis.url)
+    assert direct.zcard(prefix + "balance") == BALANCES_PER_PAGE  # really counted in Redis
+    direct.close()
+    own_redis.kill()
+    with caplog.at_level(logging.WARNING, logger="app.lookup.budget_redis"):
+        pages = [member_page(agent) for _ in range(3)]
+    # No 500: the first two fit this process's own count; the third would pass the ceiling.
+    assert [page.status_code for page in pages] == [200, 200, 503]
+    assert busy_words(pages[2]) == "The desk is busy: try again in 60 s."
+    warnings = [r for r in caplog.records if "upstream budget unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+    where = soup(admin.get("/admin/upstream-budget")).select_one("#budget-where")
+    assert "not answering" in normalize_spaces(where.get_text())
+
+
+@pytest.mark.redis
+def test_no_ceiling_leaves_redis_alone(desk, fake, own_redis):
+    prefix = "pointsdesk-test:budget:"
+    app = desk(RATELIMIT_STORAGE_URI=own_redis.url, CAPILLARY_BUDGET_KEY_PREFIX=prefix)
+    agent = sign_in(app.test_client(), AGENT)
+    for _ in range(3):
+        assert member_page(agent).status_code == 200
+    direct = redis.Redis.from_url(own_redis.url)
+    assert direct.keys(prefix + "*") == []
+    direct.close()
+    with app.app_context():
+        assert get_service().budget.store is None
