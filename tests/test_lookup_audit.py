@@ -78,11 +78,12 @@ def broken_audit(app):
 
 
 def test_a_lookup_that_cannot_be_recorded_is_refused(client, upstream, broken_audit):
-    response = lookup(client)
+    response = lookup(client, identifier="+91 98000 00001")
     assert response.status_code == 503
     page = soup(response)
     assert "could not be written to the audit trail" in page.select_one("#not-recorded").get_text()
     assert page.select_one("#tile-available") is None
+    assert page.select_one("#identifier")["value"] == "+91 98000 00001"  # ready to try again
     response = client.get(f"/members/{demo.MEMBER_MULTI_PROGRAM}")
     assert response.status_code == 503
     assert soup(response).select_one("#member-id") is None

@@ -7,12 +7,22 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
+from app.audit.models import AuditRecord
+from app.extensions import db
 from app.lookup.page import age_seconds, age_text
 from app.sandbox import data as demo
 from tests.conftest import soup
 
 MEMBER = demo.MEMBER_MULTI_PROGRAM
+
+
+def audit_records(app) -> list[AuditRecord]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+        db.session.expunge_all()
+        return rows
 
 
 @pytest.mark.parametrize(
@@ -21,8 +31,11 @@ MEMBER = demo.MEMBER_MULTI_PROGRAM
         (0, "just now"),
         (1, "1 second ago"),
         (42, "42 seconds ago"),
-        (119, "119 seconds ago"),
+        (59, "59 seconds ago"),
+        (60, "1 minute ago"),
+        (119, "2 minutes ago"),
         (180, "3 minutes ago"),
+        (2 * 3600, "2 hours ago"),
     ],
 )
 def test_age_in_words(seconds, text):
@@ -75,6 +88,22 @@ def test_refresh_refetches_past_the_cache_and_returns_to_the_deep_link(client, u
     assert upstream.request_log() == []
 
 
+def test_a_refresh_is_an_audited_lookup_and_its_page_adds_no_second_record(app, client, upstream):
+    link = f"/members/{MEMBER}?program=all"
+    client.get(link)
+    assert len(audit_records(app)) == 1  # the page opened from a link
+    response = client.post(f"/members/{MEMBER}/refresh?program=all")
+    assert response.status_code == 302
+    rows = audit_records(app)
+    assert len(rows) == 2
+    assert (rows[1].member_id, rows[1].program_scope, rows[1].outcome) == (MEMBER, "all", "found")
+    assert rows[1].upstream_ms is not None  # went upstream, past the cache
+    assert client.get(response.location).status_code == 200
+    assert len(audit_records(app)) == 2  # shown on the refresh's receipt
+    client.get(response.location)
+    assert len(audit_records(app)) == 3  # a reload is a view of its own
+
+
 def test_refresh_needs_the_csrf_token(make_client, upstream):
     client = make_client(WTF_CSRF_ENABLED=True)
     page = soup(client.get(f"/members/{MEMBER}"))
@@ -102,5 +131,8 @@ def test_lookups_beyond_the_concurrency_limit_get_a_quick_busy_page(make_client,
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "2"
         assert soup(response).select_one("#busy-message") is not None
+    # The lookup form comes back with what was typed in it, ready for another try.
+    busy_form = soup(client.post("/lookup", data={"identifier": "+91 98000 00001"}))
+    assert busy_form.select_one("#identifier")["value"] == "+91 98000 00001"
     assert upstream.request_log() == []
     assert client.get("/").status_code == 200  # the form is not a lookup

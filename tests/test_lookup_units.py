@@ -13,9 +13,12 @@ from app.capillary.errors import UpstreamUnavailable
 from app.formatting import format_datetime, format_points, zone_label
 from app.lookup import identifiers
 from app.lookup.chart import build_chart
-from app.lookup.page import build_page, build_timeline, points_type_label
+from app.lookup.outcome import Outcome
+from app.lookup.page import build_page
 from app.lookup.scope import ALL, DEFAULT, InvalidParameters, LookupParams
-from app.lookup.service import MemberData, Outcome, plan_calls
+from app.lookup.service import MemberData, plan_calls
+from app.lookup.timeline import build_timeline, points_type_label
+from tests.conftest import frozen_today
 
 IST = timezone(timedelta(hours=5, minutes=30))
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -87,13 +90,13 @@ def test_deep_link_params_round_trip():
 
 
 def test_missing_program_means_the_configured_default_or_the_upstream_default():
-    assert LookupParams.from_query({}, PROGRAMS, 2199, date.today()).program == 2199
-    assert LookupParams.from_query({}, PROGRAMS, None, date.today()).program == DEFAULT
+    assert LookupParams.from_query({}, PROGRAMS, 2199, frozen_today()).program == 2199
+    assert LookupParams.from_query({}, PROGRAMS, None, frozen_today()).program == DEFAULT
 
 
 def test_deep_link_rejects_unknown_program():
     with pytest.raises(InvalidParameters):
-        LookupParams.from_query({"program": "1"}, PROGRAMS, None, date.today())
+        LookupParams.from_query({"program": "1"}, PROGRAMS, None, frozen_today())
 
 
 def test_plan_shares_the_scope_balance_with_its_program_row():
@@ -156,7 +159,7 @@ def test_page_reports_missing_program_rows_and_the_upstream_sum_difference():
             NOW,
         ),
     )
-    page = build_page(data, PROGRAMS, display_zone=None, as_of_zone=UTC)
+    page = build_page(data, PROGRAMS, display_zone=None, as_of_zone=UTC, now=NOW)
     table = page.program_table
     assert table.totals.total == Decimal("105")
     assert table.all_programs_total == Decimal("115") and table.difference == Decimal("10")
@@ -165,7 +168,7 @@ def test_page_reports_missing_program_rows_and_the_upstream_sum_difference():
     partial = MemberData(
         7, data.params, data.scope_balance, {**data.program_balances, 1933: failed}, data.schedule
     )
-    page = build_page(partial, PROGRAMS, display_zone=None, as_of_zone=UTC)
+    page = build_page(partial, PROGRAMS, display_zone=None, as_of_zone=UTC, now=NOW)
     assert page.program_table.incomplete and page.program_table.difference is None
     assert page.program_table.totals.total == Decimal("70")
     (notice,) = page.failures
@@ -215,5 +218,5 @@ def test_datetimes_always_show_their_zone():
     kolkata = datetime(2026, 12, 16, tzinfo=ZoneInfo("Asia/Kolkata"))
     assert format_datetime(kolkata) == "16 Dec 2026, 00:00 (IST, UTC+05:30)"
     assert format_datetime(datetime(2026, 1, 1, 9, 5, 7, tzinfo=UTC), seconds=True) == (
-        "01 Jan 2026, 09:05:07 (UTC)"
+        "1 Jan 2026, 09:05:07 (UTC)"
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from babel.dates import format_date
+
 from app.audit.models import AuditRecord
 from app.extensions import db
 from app.lookup.recent import KEEP
-from tests.conftest import ADMIN, normalize_spaces, sign_in, soup
+from tests.conftest import ADMIN, frozen_today, normalize_spaces, sign_in, soup
 
 BY_MOBILE = {"identifier_type": "mobile", "identifier": "919800000001", "program": "all"}
 
@@ -82,12 +86,16 @@ def test_ticket_summary_has_key_figures_and_a_masked_identifier(client, upstream
     assert lines[1].startswith("Looked up by: Mobile number ")
     assert lines[1] == "Looked up by: " + normalize_spaces(soup(page).select_one("#looked-up").text)
     assert "Program: All programs" in lines
-    assert any(line.startswith("As of: ") and "(UTC)" in line for line in lines)
+    assert any(line.startswith("As of: ") and "(IST, UTC+05:30)" in line for line in lines)
     assert "Available now: 6,150.75" in lines
     assert "Total: 6,751.125" in lines
     assert "Next conversions:" in lines
     nxt = lines[lines.index("Next conversions:") + 1 :][:3]
-    assert nxt[0] == "- Thu 26 Nov 2026 (UTC+05:30): 12.5 points"
+    # The sandbox dates member 700000001's first conversion five days after "today", on
+    # the same frozen clock the app reads.
+    first = frozen_today() + timedelta(days=5)
+    shown = format_date(first, "EEE d MMM y", locale="en_US")  # "Wed 6 Jan 2027": no zero pad
+    assert nxt[0] == f"- {shown} (UTC+05:30): 12.5 points"
     assert all(line.startswith("- ") for line in nxt)
     assert "Waiting for an event (no date): 125 points" in lines
     button = soup(page).select_one("button#copy-summary")

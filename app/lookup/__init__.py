@@ -1,7 +1,10 @@
-"""The lookup feature: the search form and the member page."""
+"""The lookup feature: the search form and the member page.
 
-from flask import Blueprint
+The blueprint lives in blueprint.py, so the views import it from there and nothing imports
+this package back; importing the views here registers their routes.
+"""
 
-bp = Blueprint("lookup", __name__)
+from app.lookup import budget_views, views  # noqa: F401 (registers the routes)
+from app.lookup.blueprint import bp
 
-from app.lookup import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import g
+
 from app.audit import AuditUnavailable, record_lookup
 from app.capillary import CapillaryError, MemberNotFound, MemberRef
+from app.extensions import db
 from app.lookup.failures import blocking_error
 from app.lookup.scope import LookupParams
 from app.lookup.service import MemberData, get_service
+
+# Where look_up leaves the request's lookup outcome (on flask.g) for the metrics.
+OUTCOME_KEY = "lookup_outcome"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +27,11 @@ class AuditedLookup:
     recorded: bool
 
 
-def outcome_of(error: CapillaryError | None) -> str:
-    """The audit outcome for a lookup that ended with this blocking error (or none)."""
+def outcome_of(error: CapillaryError | None, stale: bool = False) -> str:
+    """The audit outcome for a lookup that ended with this blocking error (or none), and
+    whether what it showed included last-known figures."""
     if error is None:
-        return "found"
+        return "found_stale" if stale else "found"
     if isinstance(error, MemberNotFound):
         return "not_found"
     return "upstream_error"
@@ -37,20 +44,47 @@ def look_up(
     identifier_type: str,
     identifier_value: str,
     record: bool = True,
+    deadline: float | None = None,
+    refresh: bool = False,
+    reason: str | None = None,
 ) -> AuditedLookup:
-    """Fetch the member's page in one round, then write its audit record (unless told the
-    record was written already, for the page a lookup redirects to)."""
-    data = get_service().fetch(member, params)
+    """Fetch the member's page in one round (past the cache with refresh), then write its
+    audit record (unless told the record was written already, for the page a lookup
+    redirects to). The only way the views reach the upstream."""
+    data = _fetch_holding_no_connection(member, params, deadline=deadline, refresh=refresh)
     error = blocking_error(data)
+    # How the request's lookup ended, for the metrics (app/lookup/bulkhead.py): the last
+    # of a request's lookups is the one its page shows.
+    setattr(g, OUTCOME_KEY, outcome_of(error))
     written = not record or _write(
         identifier_type=identifier_type,
         identifier_value=identifier_value,
         member_id=data.member_id,
         params=params,
-        outcome=outcome_of(error),
+        outcome=outcome_of(error, data.stale),
         upstream_ms=data.upstream_ms,
+        reason=reason,
     )
     return AuditedLookup(data, error, written)
+
+
+def _fetch_holding_no_connection(
+    member: MemberRef,
+    params: LookupParams,
+    *,
+    refresh: bool = False,
+    deadline: float | None = None,
+) -> MemberData:
+    """Fetch upstream with this request's database connection back in the pool.
+
+    The sign-in check opened a transaction (and so took a pooled connection); an upstream
+    wait of up to the page deadline must not keep it, or a hung upstream drains the pool
+    and pages that look nothing up wait for a connection too. Nothing is pending here, so
+    the commit only ends the transaction; loaded objects stay readable (expire_on_commit
+    is off).
+    """
+    db.session.commit()
+    return get_service().fetch(member, params, refresh=refresh, deadline=deadline)
 
 
 def record_refused(identifier_type: str) -> None:
@@ -74,6 +108,7 @@ def _write(
     params: LookupParams | None,
     outcome: str,
     upstream_ms: int | None,
+    reason: str | None = None,
 ) -> bool:
     try:
         record_lookup(
@@ -85,6 +120,7 @@ def _write(
             upstream_ms=upstream_ms,
             start_date=params.start_date if params else None,
             end_date=params.end_date if params else None,
+            reason=reason,
         )
     except AuditUnavailable:
         return False

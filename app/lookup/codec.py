@@ -3,7 +3,9 @@
 Explicit on purpose, never pickle: whoever can write to a shared cache must not be able to
 make this app run code. Points travel as Decimal strings (exact), times as ISO 8601 with the
 zone's name when it has one (so "IST" stays "IST", not a bare "+05:30"), errors as the name
-of a known CapillaryError subclass with its code, status, message and request id.
+of a known CapillaryError subclass with its code, status, message and request id. Besides
+outcomes the cache holds member ids (the last-known identifier map, app/lookup/last_known.py);
+encode_entry and decode_entry take either.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from app.capillary.models import (
     TriggerEntry,
     UpstreamMessage,
 )
-from app.lookup.service import Outcome
+from app.lookup.outcome import Outcome
 
 FORMAT_VERSION = 1
 
@@ -49,12 +51,46 @@ def encode_outcome(outcome: Outcome[Any]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
+def encode_entry(entry: Outcome[Any] | int) -> bytes:
+    """An outcome, or a member id (of the identifier map), as compact JSON bytes."""
+    if isinstance(entry, Outcome):
+        if entry.stale:
+            # Only fresh outcomes are cached: a last-known one is made anew on each read.
+            raise ValueError("a last-known outcome is never cached")
+        return encode_outcome(entry)
+    if isinstance(entry, int) and not isinstance(entry, bool):
+        return json.dumps({"v": FORMAT_VERSION, "member_id": entry}, separators=(",", ":")).encode()
+    raise TypeError(f"cannot encode a {type(entry).__name__}")
+
+
+def decode_entry(raw: bytes | str) -> Outcome[Any] | int:
+    """The outcome or member id encode_entry wrote, or CodecError."""
+    document = _document(raw)
+    if "member_id" not in document:
+        return _outcome(document)
+    member_id = document["member_id"]
+    if not isinstance(member_id, int) or isinstance(member_id, bool) or member_id <= 0:
+        raise CodecError("a cached member id is not a positive whole number")
+    return member_id
+
+
 def decode_outcome(raw: bytes | str) -> Outcome[Any]:
     """The outcome encode_outcome wrote, or CodecError."""
+    return _outcome(_document(raw))
+
+
+def _document(raw: bytes | str) -> dict[str, Any]:
     try:
         document = json.loads(raw)
-        if not isinstance(document, dict) or document.get("v") != FORMAT_VERSION:
-            raise CodecError("not an outcome of this format version")
+    except (ValueError, RecursionError) as exc:
+        raise CodecError(f"cached entry cannot be read ({type(exc).__name__})") from exc
+    if not isinstance(document, dict) or document.get("v") != FORMAT_VERSION:
+        raise CodecError("not an entry of this format version")
+    return document
+
+
+def _outcome(document: dict[str, Any]) -> Outcome[Any]:
+    try:
         return Outcome(
             _read_value(document["value"]),
             _read_error(document["error"]),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from wtforms import Field
 
 from app.capillary import (
+    RETRY_POLICY,
     AccessDenied,
     CapillaryError,
     InvalidDate,
@@ -17,8 +19,10 @@ from app.capillary import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from app.lookup import identifiers
+from app.lookup.detect import KIND_WORDS, Candidate
+from app.lookup.explanations import explain
 from app.lookup.forms import LookupForm
+from app.lookup.identifiers import CUSTOMER_ID
 from app.lookup.service import MemberData
 
 # Most specific first: an answer about the member beats a transport failure of another call.
@@ -35,9 +39,6 @@ PRIORITY: tuple[type[CapillaryError], ...] = (
 )
 
 END_DATE_CODES = frozenset({1214, 1217})
-# Refusals that say "not now" rather than "not this member": too many requests, search busy,
-# another action running. A 5xx code in errors[] (even of a 200) is a whole-request failure.
-BUSY_CODES = frozenset({429, 461, 521})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,9 @@ class FormFailure:
     code: int | None
     request_id: str | None
     http_status: int | None  # of the upstream's answer, when there was one
+    field_id: str | None = None  # the form field whose own message says what to fix
+    field_message: str | None = None  # ...and that message, shown next to the field
+    next_steps: tuple[str, ...] = field(default=())  # what to try, for "not found"
 
 
 def blocking_error(data: MemberData) -> CapillaryError | None:
@@ -59,6 +63,7 @@ def blocking_error(data: MemberData) -> CapillaryError | None:
     member can correct (the other programs' figures alone would answer the wrong question).
     Only the scope's own calls count for that: a configured program the upstream refuses
     is a missing row of the per-program table, not a reason to refuse every lookup.
+    Last-known figures standing in for calls that failed count as figures: the page shows.
     """
     if not data.errors:
         return None
@@ -79,39 +84,97 @@ def primary_error(errors: tuple[CapillaryError, ...]) -> CapillaryError:
     return errors[0]
 
 
-def _add_error(field: Field, message: str) -> None:
-    field.errors = [*field.errors, message]
-
-
-def explain_failure(error: CapillaryError, form: LookupForm) -> FormFailure:
-    """Put the message next to the field at fault and choose the page status."""
+def explain_failure(
+    error: CapillaryError, form: LookupForm, tried: Sequence[Candidate] = ()
+) -> FormFailure:
+    """What the failed lookup's page says: the field at fault and its message (or, for "not
+    found", once what to try next) and the page's status. The form is read, never changed."""
     status = 502
     title = "The loyalty system could not answer"
+    blamed: Field | None = None
+    message: str | None = None
     if isinstance(error, MemberNotFound):
-        label = identifiers.IDENTIFIER_TYPES.get(form.identifier_type.data, "identifier")
-        _add_error(form.identifier, f"No member was found with this {label.lower()}.")
-        status, title = 404, "Member not found"
-    elif isinstance(error, InvalidProgram):
-        _add_error(form.program, "The loyalty system does not know this program.")
+        return FormFailure(
+            404,
+            "Member not found",
+            not_found_text(tried, form),
+            error.code,
+            error.request_id,
+            error.status,
+            next_steps=next_steps(tried, form),
+        )
+    if isinstance(error, InvalidProgram):
+        blamed, message = form.program, "The loyalty system does not know this program."
         status, title = 400, "Unknown program"
     elif isinstance(error, InvalidDate):
-        field = form.end_date if error.code in END_DATE_CODES else form.start_date
-        _add_error(field, error.explanation)
+        blamed = form.end_date if error.code in END_DATE_CODES else form.start_date
+        message = explain(error)
         status, title = 400, "Dates not accepted"
     elif isinstance(error, AccessDenied):
         title = "Points Desk is not allowed to read this data"
     elif isinstance(error, UpstreamApiError) and _not_about_the_member(error):
         # Nothing the staff member typed is wrong: keep the form clean, say "try again".
-        if error.code in BUSY_CODES or error.status in BUSY_CODES:
+        if RETRY_POLICY.is_busy(error.code, error.status):
             status, title = 503, "The loyalty system is busy"
     elif isinstance(error, UpstreamApiError):
-        _add_error(form.identifier, error.explanation)
+        blamed, message = form.identifier, explain(error)
         status, title = 400, "The loyalty system refused the lookup"
     elif isinstance(error, UpstreamTimeout):
         status, title = 504, "The loyalty system took too long"
-    return FormFailure(status, title, error.explanation, error.code, error.request_id, error.status)
+    return FormFailure(
+        status,
+        title,
+        explain(error),
+        error.code,
+        error.request_id,
+        error.status,
+        field_id=blamed.id if blamed is not None else None,
+        field_message=message,
+    )
+
+
+def _kinds(tried: Sequence[Candidate]) -> str:
+    labels = list(dict.fromkeys(candidate.words for candidate in tried))
+    if len(labels) <= 1:
+        return labels[0] if labels else "identifier"
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def not_found_text(tried: Sequence[Candidate], form: LookupForm) -> str:
+    """'No member has this mobile number or Capillary customer id.'"""
+    if not tried:
+        return f"No member has this {KIND_WORDS.get(form.identifier_type.data, 'identifier')}."
+    return f"No member has this {_kinds(tried)}."
+
+
+def next_steps(tried: Sequence[Candidate], form: LookupForm) -> tuple[str, ...]:
+    """What the staff member can try next, given the readings that found nobody."""
+    steps: list[str] = []
+    kinds = {candidate.kind for candidate in tried}
+    added = next((c.country_code_added for c in tried if c.country_code_added), None)
+    if added:
+        steps.append(
+            f"Check the country code: Points Desk put {added} in front of the number. "
+            "If the member's mobile is from another country, type it with + and its code."
+        )
+    elif "mobile" in kinds:
+        steps.append("Check the country code at the start of the number.")
+    if "cardnumber" in kinds:
+        steps.append("Check the card number for a mistyped letter or digit (O and 0, I and 1).")
+    others = [
+        words for kind, words in KIND_WORDS.items() if kind not in kinds and kind != CUSTOMER_ID
+    ]
+    if others:
+        steps.append("Ask the member for another identifier: " + ", ".join(others) + ".")
+    if not form.auto:
+        steps.append(
+            "Or set the identifier type to “Work it out from what I type” to try "
+            "every kind the value could be."
+        )
+    return tuple(steps)
 
 
 def _not_about_the_member(error: UpstreamApiError) -> bool:
+    # "Busy", or a 5xx code in errors[] (even of a 200): a whole-request failure.
     codes = {error.code, error.status}
-    return bool(codes & BUSY_CODES) or any(c is not None and 500 <= c < 600 for c in codes)
+    return RETRY_POLICY.is_busy(*codes) or any(c is not None and 500 <= c < 600 for c in codes)

@@ -11,12 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from app.audit.models import AuditRecord
-from app.extensions import db
-from app.lookup.page import scope_label
-from app.lookup.scope import LookupParams, program_from_text
+from app.audit.service import members_recently_shown
+from app.lookup.scope import LookupParams, program_from_text, scope_label
 
 KEEP = 10
 
@@ -38,25 +35,8 @@ def _params(record: AuditRecord) -> LookupParams:
 
 def recent_for(username: str, programs: Mapping[int, str]) -> list[RecentItem]:
     """The staff member's latest KEEP distinct members shown, newest first, as last viewed."""
-    latest_per_member = (
-        select(func.max(AuditRecord.id))
-        .where(
-            AuditRecord.staff_username == username,
-            AuditRecord.kind == "lookup",
-            AuditRecord.outcome == "found",
-            AuditRecord.member_id.is_not(None),
-        )
-        .group_by(AuditRecord.member_id)
-        .order_by(func.max(AuditRecord.id).desc())
-        .limit(KEEP)
-    )
-    records = db.session.scalars(
-        select(AuditRecord)
-        .where(AuditRecord.id.in_(latest_per_member.scalar_subquery()))
-        .order_by(AuditRecord.id.desc())
-    )
     items = []
-    for record in records:
+    for record in members_recently_shown(username, KEEP):
         params = _params(record)
         items.append(RecentItem(record.member_id, params, scope_label(params, programs), record.at))
     return items

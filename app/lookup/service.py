@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
 
+from app import metrics
 from app.capillary import (
     Balance,
     CapillaryClient,
@@ -28,26 +29,19 @@ from app.capillary import (
     PromisedSchedule,
     UpstreamTimeout,
 )
+from app.clock import SystemClock
+from app.lookup.budget import UpstreamBudget
+from app.lookup.budget_setup import build_budget
 from app.lookup.cache import MemoryCache, OutcomeCache, RedisCache
+from app.lookup.last_known import LastKnown
+from app.lookup.outcome import Outcome
 from app.lookup.scope import LookupParams
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
-    """One upstream call's result: a value or the error that took its place."""
-
-    value: T | None
-    error: CapillaryError | None
-    fetched_at: datetime
-
-    @property
-    def ok(self) -> bool:
-        """Whether the call succeeded."""
-        return self.error is None
+# Of the page deadline, kept for what follows the upstream wait: the redirect and rendering
+# the page (a few milliseconds on a quiet server).
+PAGE_MARGIN_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +62,19 @@ class Call:
         )
 
     def run(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
-        """Make this call upstream."""
+        """Make this call upstream, counted in the metrics by outcome with its time."""
+        started, outcome = time.monotonic(), metrics.OTHER
+        try:
+            answer = self._call(client, member, params)
+            outcome = "ok"
+            return answer
+        except CapillaryError as exc:
+            outcome = metrics.call_outcome(exc)
+            raise
+        finally:
+            metrics.upstream_call(self.kind, outcome, time.monotonic() - started)
+
+    def _call(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
         if self.kind == "balance":
             return client.get_balance(
                 member, program_id=self.program_id, all_programs=self.all_programs
@@ -143,6 +149,17 @@ class MemberData:
         """When the oldest figure on the page was fetched."""
         return min(outcome.fetched_at for outcome in self.outcomes)
 
+    @property
+    def stale(self) -> bool:
+        """Whether some figures are last known: the upstream did not answer for them now."""
+        return any(outcome.stale for outcome in self.outcomes)
+
+    @property
+    def stale_since(self) -> datetime | None:
+        """When the oldest last-known figure was fetched, or None when every figure is fresh."""
+        times = [outcome.fetched_at for outcome in self.outcomes if outcome.stale]
+        return min(times) if times else None
+
 
 class LookupService:
     """Runs a page's calls concurrently on a shared pool, with caching and a page deadline."""
@@ -158,7 +175,9 @@ class LookupService:
         cache_seconds: float,
         error_cache_seconds: float,
         max_concurrent: int = 28,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
+        budget: UpstreamBudget | None = None,
+        stale_max_seconds: float = 0.0,
     ) -> None:
         self.client = client
         self.cache = cache
@@ -167,8 +186,11 @@ class LookupService:
         self.deadline = deadline
         self.cache_seconds = cache_seconds
         self.error_cache_seconds = error_cache_seconds
-        self.clock = clock
+        self.clock = clock or SystemClock().now
         self.max_concurrent = max_concurrent
+        # Calls per minute for every worker and server; unlimited unless configured.
+        self.budget = budget or UpstreamBudget.unlimited(self.clock)
+        self.last_known = LastKnown(cache, stale_max_seconds, self.clock)
         # The bulkhead: lookups beyond this many at once are turned away at the door, so a
         # hung upstream can hold at most this many request threads and /healthz stays fast.
         self._slots = threading.BoundedSemaphore(max_concurrent)
@@ -184,26 +206,44 @@ class LookupService:
                 self._slots.release()
 
     def fetch(
-        self, member: MemberRef, params: LookupParams, *, refresh: bool = False
+        self,
+        member: MemberRef,
+        params: LookupParams,
+        *,
+        refresh: bool = False,
+        deadline: float | None = None,
     ) -> MemberData:
-        """Fetch everything for a page; by id the cache is used unless refresh is set."""
+        """Fetch everything for a page; by id the cache is used unless refresh is set.
+
+        deadline: seconds left of the page's deadline, when earlier tries used some of it.
+        """
         plan = plan_calls(params, self.programs)
         outcomes: dict[Call, Outcome[Any]] = {}
         if isinstance(member, int) and not refresh:
             keys = {call.cache_key(member): call for call in plan.calls}
             for key, cached in self.cache.get_many(keys).items():
                 outcomes[keys[key]] = cached
+            metrics.cache_lookups(len(outcomes), len(keys) - len(outcomes))
         missing = [call for call in plan.calls if call not in outcomes]
+        # The one place a lookup is refused for the upstream budget: BudgetExhausted, raised
+        # before any call goes out (the views answer the "desk is busy" page).
+        self.budget.reserve(call.kind for call in missing)
         started = time.monotonic()
-        outcomes.update(self._run(member, params, missing))
+        fresh = self._run(member, params, missing, self.deadline if deadline is None else deadline)
+        self.budget.after(outcome.error for outcome in fresh.values())
+        outcomes.update(fresh)
         elapsed_ms = round((time.monotonic() - started) * 1000) if missing else 0
 
         member_id = member if isinstance(member, int) else _entity_id(outcomes.values())
+        # Upstream outages replaced by last-known figures; the cache keeps what came back.
+        self.last_known.keep(member, member_id, {call: outcomes[call] for call in missing})
+        member_id, served = self.last_known.fill(member, member_id, outcomes)
         if member_id is not None and missing:
             self.cache.set_many(
                 (call.cache_key(member_id), outcomes[call], self._ttl(outcomes[call]))
                 for call in missing
             )
+        outcomes = served
         logger.info(
             "lookup fetched: %d calls upstream, %d from cache, %d ms",
             len(missing),
@@ -223,14 +263,14 @@ class LookupService:
         )
 
     def _run(
-        self, member: MemberRef, params: LookupParams, calls: list[Call]
+        self, member: MemberRef, params: LookupParams, calls: list[Call], deadline: float
     ) -> dict[Call, Outcome[Any]]:
         if not calls:
             return {}
         futures: dict[Future[Any], Call] = {
             self.pool.submit(call.run, self.client, member, params): call for call in calls
         }
-        done, not_done = wait(futures, timeout=self.deadline)
+        done, not_done = wait(futures, timeout=max(deadline, 0.0))
         results: dict[Call, Outcome[Any]] = {}
         for future in done:
             call = futures[future]
@@ -271,11 +311,20 @@ def init_app(app: Flask) -> None:
         build_cache(config),
         pool,
         config["CAPILLARY_PROGRAMS"],
-        deadline=config["LOOKUP_DEADLINE"],
+        deadline=upstream_wait(config["LOOKUP_DEADLINE"]),
         cache_seconds=config["LOOKUP_CACHE_SECONDS"],
         error_cache_seconds=config["LOOKUP_ERROR_CACHE_SECONDS"],
         max_concurrent=config["LOOKUP_MAX_CONCURRENT"],
+        clock=app.extensions["clock"].now,
+        budget=build_budget(config, app.extensions["clock"].now),
+        stale_max_seconds=config["LOOKUP_STALE_MAX_SECONDS"],
     )
+
+
+def upstream_wait(page_deadline: float) -> float:
+    """How long a page waits on the upstream: LOOKUP_DEADLINE is the most an agent waits from
+    pressing Look up to the page, and the redirect and the page itself need a little of it."""
+    return max(page_deadline - PAGE_MARGIN_SECONDS, page_deadline / 2)
 
 
 def build_cache(config: Mapping[str, Any]) -> OutcomeCache:
@@ -287,7 +336,7 @@ def build_cache(config: Mapping[str, Any]) -> OutcomeCache:
 
     return RedisCache(
         url,
-        encode=codec.encode_outcome,
-        decode=codec.decode_outcome,
+        encode=codec.encode_entry,
+        decode=codec.decode_entry,
         prefix=config.get("CACHE_KEY_PREFIX") or "pointsdesk:v1:",
     )

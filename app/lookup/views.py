@@ -3,53 +3,40 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from functools import wraps
-from typing import Any
-from zoneinfo import ZoneInfo
+import re
+from collections.abc import Mapping
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from app import clock, metrics
 from app.auth.access import current_staff
-from app.capillary import Identifier, MemberLookup, MemberRef
+from app.auth.preferences import viewer_zone
+from app.capillary import Identifier
+from app.clock import business_zone, today
 from app.extensions import limiter
-from app.lookup import bp, identifiers
+from app.lookup import identifiers, receipts, remembered
+from app.lookup.attempts import look_up_candidates
 from app.lookup.audited import AuditedLookup, look_up, record_refused
+from app.lookup.blueprint import bp
+from app.lookup.bulkhead import TurnedAway, bounded
 from app.lookup.failures import FormFailure, explain_failure
 from app.lookup.forms import LookupForm
 from app.lookup.page import MemberPage, build_page
 from app.lookup.recent import RecentItem, recent_for
-from app.lookup.scope import InvalidParameters, LookupParams, today
-from app.lookup.service import MemberData, get_service
-from app.lookup.summary import FROM_A_LINK, ticket_summary
+from app.lookup.scope import InvalidParameters, LookupParams
+from app.lookup.service import MemberData
+from app.lookup.summary import ticket_summary
 
-SESSION_KEY = "looked_up"
 VIEW_FORM_DATES = {"start_date", "end_date"}
-# The member id a lookup POST just recorded and redirected to: its page is the same lookup,
-# so it writes no second audit record.
+# The token of the receipt a lookup POST stored for the page it redirects to: that page is
+# the same lookup, so it writes no second audit record (see app/lookup/receipts.py).
 JUST_RECORDED_KEY = "just_recorded"
 # How many upstream calls the request made: for the benchmark and for operators' tools.
 CALLS_HEADER = "X-Upstream-Calls"
-BUSY_RETRY_SECONDS = 2
+_DATE_SHAPED = re.compile(r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}")
 
 logger = logging.getLogger(__name__)
-
-
-def bounded(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the view in one of the service's lookup slots, or answer a quick 503 "busy"."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with get_service().slot() as granted:
-            if granted:
-                return view(*args, **kwargs)
-        logger.warning("lookup turned away: all %d lookup slots busy", get_service().max_concurrent)
-        response = current_app.make_response((render_template("lookup/busy.html"), 503))
-        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
-        return response
-
-    return wrapped
 
 
 def _reported(result: AuditedLookup) -> AuditedLookup:
@@ -68,24 +55,44 @@ def _report_calls(response: Response) -> Response:
 
 def _form(**kwargs) -> LookupForm:
     config = current_app.config
-    return LookupForm(config["CAPILLARY_PROGRAMS"], config["CAPILLARY_DEFAULT_PROGRAM"], **kwargs)
+    return LookupForm(
+        config["CAPILLARY_PROGRAMS"],
+        config["CAPILLARY_DEFAULT_PROGRAM"],
+        config["LOOKUP_DEFAULT_COUNTRY_CODE"],
+        **kwargs,
+    )
 
 
-def _member_ref(form: LookupForm) -> MemberRef:
-    if form.identifier_type.data == identifiers.CUSTOMER_ID:
-        return int(form.cleaned_identifier or "0")
-    found = [Identifier(form.identifier_type.data, form.cleaned_identifier or "")]
-    if form.cleaned_second:
-        found.append(Identifier(form.second_identifier_type.data, form.cleaned_second))
-    return MemberLookup(tuple(found), source=current_app.config["CAPILLARY_SOURCE"])
+def _second(form: LookupForm) -> Identifier | None:
+    if not form.cleaned_second:
+        return None
+    return Identifier(form.second_identifier_type.data, form.cleaned_second)
 
 
 def _render_search(
-    form: LookupForm, failure: FormFailure | None = None, status: int = 200
+    form: LookupForm,
+    failure: FormFailure | None = None,
+    status: int = 200,
+    notice: str | None = None,
+    with_recent: bool = True,
+    turned_away: TurnedAway | None = None,
 ) -> tuple[str, int]:
-    return render_template(
-        "lookup/search.html", form=form, failure=failure, recent=_recent()
-    ), status
+    recent = _recent() if with_recent else []
+    page = render_template(
+        "lookup/search.html",
+        form=form,
+        failure=failure,
+        notice=notice,
+        recent=recent,
+        turned_away=turned_away,
+    )
+    return page, status
+
+
+def _busy_search(turned_away: TurnedAway) -> tuple[str, int]:
+    """All lookup slots are taken, or the upstream budget is spent: the lookup form back
+    with what was just typed in it."""
+    return _render_search(_form(), status=503, notice=turned_away.notice, turned_away=turned_away)
 
 
 def _recent() -> list[RecentItem]:
@@ -119,7 +126,7 @@ def _not_recorded() -> tuple[str, int]:
 
 @bp.post("/lookup")
 @limiter.limit(_lookup_limit)
-@bounded
+@bounded(when_busy=_busy_search)
 def submit() -> Response | tuple[str, int]:
     """Find the member in one round of upstream calls, then redirect to their deep link."""
     form = _form()
@@ -133,41 +140,59 @@ def submit() -> Response | tuple[str, int]:
         form.end_date.data,
         current_app.config["CAPILLARY_DEFAULT_PROGRAM"],
     )
-    result = _reported(
-        look_up(
-            _member_ref(form),
-            params,
-            identifier_type=form.identifier_type.data,
-            identifier_value=form.cleaned_identifier or "",
-        )
+    attempts = look_up_candidates(
+        form.candidates,
+        params,
+        second=_second(form),
+        source=current_app.config["CAPILLARY_SOURCE"],
+        reason=form.chosen_reason(),
     )
+    result = _reported(attempts.result)
     if not result.recorded:
-        return _not_recorded()
+        # The recent list is read from the audit trail, which just failed to take a write.
+        notice = "lookup/_not_recorded_notice.html"
+        return _render_search(form, status=503, notice=notice, with_recent=False)
     if result.error is not None:
-        failure = explain_failure(result.error, form)
+        failure = explain_failure(result.error, form, attempts.tried)
         return _render_search(form, failure, failure.status)
     data = result.data
-    type_label = identifiers.IDENTIFIER_TYPES[form.identifier_type.data]
-    session[SESSION_KEY] = {
-        "member_id": data.member_id,
-        "what": f"{type_label} {identifiers.mask(form.cleaned_identifier or '')}",
-    }
-    session[JUST_RECORDED_KEY] = data.member_id
+    matched = attempts.matched
+    remembered.remember(
+        data.member_id,
+        f"{matched.label} {identifiers.mask(matched.value)}",
+        found_by=matched.words if form.auto else None,
+        reason=form.chosen_reason(),
+    )
+    session[JUST_RECORDED_KEY] = receipts.issue(_staff_name(), data.member_id, params)
     return redirect(url_for("lookup.member", member_id=data.member_id, **params.to_query()))
 
 
-def _link_params(member_id: int) -> LookupParams | tuple[str, int]:
-    """The deep link's program and dates, or the page saying what is wrong with the link."""
+def _parse_link(args: Mapping[str, str]) -> LookupParams:
     config = current_app.config
+    return LookupParams.from_query(
+        args, config["CAPILLARY_PROGRAMS"], config["CAPILLARY_DEFAULT_PROGRAM"], today()
+    )
+
+
+def _link_params(
+    member_id: int, date_error: list[InvalidParameters] | None = None
+) -> LookupParams | tuple[str, int]:
+    """The deep link's program and dates, or the page saying what is wrong with the link.
+
+    With date_error, a bad date does not refuse the link: the dates are dropped, the error
+    is appended there, and the member page shows it on its own date fields.
+    """
     try:
-        params = LookupParams.from_query(
-            request.args,
-            config["CAPILLARY_PROGRAMS"],
-            config["CAPILLARY_DEFAULT_PROGRAM"],
-            today(),
-        )
+        params = _parse_link(request.args)
     except InvalidParameters as exc:
-        return render_template("lookup/bad_link.html", message=str(exc)), 400
+        if date_error is None or exc.field is None:
+            return render_template("lookup/bad_link.html", message=str(exc)), 400
+        date_error.append(exc)
+        undated = {k: v for k, v in request.args.items() if k not in ("from", "to")}
+        try:
+            params = _parse_link(undated)
+        except InvalidParameters as again:
+            return render_template("lookup/bad_link.html", message=str(again)), 400
     if not 0 < member_id <= identifiers.MAX_CUSTOMER_ID:
         return render_template("lookup/bad_link.html", message="That is not a member id."), 404
     return params
@@ -177,12 +202,35 @@ def _link_params(member_id: int) -> LookupParams | tuple[str, int]:
 @limiter.limit(_member_page_limit)
 @bounded
 def refresh(member_id: int) -> Response | tuple[str, int]:
-    """Refetch the member's figures past the cache, then show the same deep link (PRG)."""
+    """Refetch the member's figures past the cache, then show the same deep link (PRG).
+
+    An audited lookup like any other: its record is written here, and the page it redirects
+    to is shown on this lookup's receipt, so it writes no second one.
+    """
     params = _link_params(member_id)
     if not isinstance(params, LookupParams):
         return params
-    g.upstream_calls = get_service().fetch(member_id, params, refresh=True).upstream_calls
+    result = _look_up_by_id(member_id, params, refresh=True)
+    if not result.recorded:
+        return _not_recorded()
+    if result.error is None:
+        session[JUST_RECORDED_KEY] = receipts.issue(_staff_name(), member_id, params)
     return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
+
+
+def _look_up_by_id(member_id: int, params: LookupParams, **options: bool) -> AuditedLookup:
+    """The audited lookup of a member page (a link, a reload or a refresh): by customer id,
+    with the reason this session gave when it looked the member up."""
+    return _reported(
+        look_up(
+            member_id,
+            params,
+            identifier_type=identifiers.CUSTOMER_ID,
+            identifier_value=str(member_id),
+            reason=remembered.reason_for(member_id),
+            **options,
+        )
+    )
 
 
 @bp.get("/members/<int:member_id>")
@@ -193,17 +241,13 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     if VIEW_FORM_DATES & request.args.keys():
         # The program/dates form on this page submits its fields' names; links say from/to.
         return redirect(url_for("lookup.member", member_id=member_id, **_link_query(request.args)))
-    params = _link_params(member_id)
+    date_error: list[InvalidParameters] = []
+    params = _link_params(member_id, date_error)
     if not isinstance(params, LookupParams):
         return params
-    result = _reported(
-        look_up(
-            member_id,
-            params,
-            identifier_type=identifiers.CUSTOMER_ID,
-            identifier_value=str(member_id),
-            record=session.pop(JUST_RECORDED_KEY, None) != member_id,
-        )
+    receipt = session.pop(JUST_RECORDED_KEY, None)
+    result = _look_up_by_id(
+        member_id, params, record=not receipts.redeem(receipt, _staff_name(), member_id, params)
     )
     if not result.recorded:
         return _not_recorded()
@@ -219,15 +263,39 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         failure = explain_failure(result.error, form)
         return _render_search(form, failure, failure.status)
     data = result.data
+    if data.stale:
+        metrics.stale_page()
     page = _page(data)
-    looked_up = _looked_up(member_id)
-    return render_template(
+    looked_up = remembered.looked_up(member_id)
+    view_form = _view_form(params)
+    for error in date_error:
+        _show_date_error(view_form, error)
+    html = render_template(
         "lookup/member.html",
         page=page,
         looked_up=looked_up,
+        found_by=remembered.found_by(member_id),
         summary=ticket_summary(page, looked_up),
-        view_form=_view_form(params),
+        view_form=view_form,
+        date_error=bool(date_error),
     )
+    return (html, 400) if date_error else html
+
+
+def _show_date_error(form: LookupForm, error: InvalidParameters) -> None:
+    """A bad date of the link, shown on the member page's own date field, value as typed."""
+    field = form.start_date if error.field == "start" else form.end_date
+    field.errors = [*field.errors, str(error)]
+    # A date-shaped text goes back in its box to be corrected where it was typed; anything
+    # else came from a link nobody here typed, and is not repeated on the page.
+    for box, key in ((form.start_date, "from"), (form.end_date, "to")):
+        raw = request.args.get(key, "")
+        box.raw_data = [raw if _DATE_SHAPED.fullmatch(raw) else ""]
+
+
+def _staff_name() -> str:
+    staff = current_staff()
+    return staff.username if staff is not None else ""
 
 
 def _link_query(args: Mapping[str, str]) -> dict[str, str]:
@@ -239,21 +307,16 @@ def _link_query(args: Mapping[str, str]) -> dict[str, str]:
 
 def _page(data: MemberData) -> MemberPage:
     config = current_app.config
-    display_zone = ZoneInfo(config["DISPLAY_TIMEZONE"]) if config["DISPLAY_TIMEZONE"] else None
+    display_zone = viewer_zone()
     return build_page(
         data,
         config["CAPILLARY_PROGRAMS"],
         display_zone=display_zone,
-        as_of_zone=display_zone or ZoneInfo("UTC"),
+        # The zone whose date is "today": "as of", "in N days" and the dates agree.
+        as_of_zone=business_zone(config),
+        now=clock.now(),
+        locale=config["NUMBER_LOCALE"],
     )
-
-
-def _looked_up(member_id: int) -> str:
-    """What this staff member typed to find the member, masked; or that a link was opened."""
-    remembered = session.get(SESSION_KEY)
-    if remembered and remembered.get("member_id") == member_id:
-        return remembered.get("what") or FROM_A_LINK
-    return FROM_A_LINK
 
 
 def _view_form(params: LookupParams) -> LookupForm:
