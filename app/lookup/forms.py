@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
-from app.lookup import identifiers
-from app.lookup.scope import ALL, DEFAULT, latest_end_date, today
+from app.clock import today
+from app.lookup import detect, identifiers
+from app.lookup.scope import ALL, DEFAULT, latest_end_date
 
-IDENTIFIER_CHOICES = [
-    SelectChoice(key, label) for key, label in identifiers.IDENTIFIER_TYPES.items()
-]
+KIND_CHOICES = [SelectChoice(key, label) for key, label in identifiers.IDENTIFIER_TYPES.items()]
+IDENTIFIER_CHOICES = [SelectChoice(detect.AUTO, detect.AUTO_LABEL), *KIND_CHOICES]
 SECOND_CHOICES = [SelectChoice("", "None")] + [
-    choice for choice in IDENTIFIER_CHOICES if choice.value != identifiers.CUSTOMER_ID
+    choice for choice in KIND_CHOICES if choice.value != identifiers.CUSTOMER_ID
 ]
+DATE_FORMAT = "%Y-%m-%d"
+# A text box, not the browser's date picker: the picker shows the browser's own format
+# (mm/dd/yyyy in an en-US Chromium), which no hint on the page can promise.
+DATE_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
 
 
 class LookupForm(FlaskForm):
     """Find a member by one identifier (two for dual-eligibility orgs), program and dates."""
 
-    identifier_type = SelectField("Identifier type", choices=IDENTIFIER_CHOICES, default="mobile")
+    identifier_type = SelectField(
+        "Identifier type", choices=IDENTIFIER_CHOICES, default=detect.AUTO
+    )
     identifier = StringField(
         "Identifier", validators=[InputRequired("Enter an identifier."), Length(max=300)]
     )
@@ -35,13 +43,30 @@ class LookupForm(FlaskForm):
     start_date = DateField(
         "Pending points from",
         validators=[Optional()],
-        format="%Y-%m-%d",
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        render_kw=DATE_INPUT,
     )
-    end_date = DateField("Pending points until", validators=[Optional()], format="%Y-%m-%d")
+    end_date = DateField(
+        "Pending points until",
+        validators=[Optional()],
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        render_kw=DATE_INPUT,
+    )
+    # Asked only when LOOKUP_REASONS lists reasons (removed in __init__ otherwise).
+    reason = SelectField("Reason for this lookup", choices=[], validate_choice=False)
     submit = SubmitField("Look up")
 
-    def __init__(self, programs: dict[int, str], default_program: int | None, **kwargs) -> None:
+    def __init__(
+        self,
+        programs: dict[int, str],
+        default_program: int | None,
+        country_code: str = "91",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
+        self.country_code = country_code
         choices = [SelectChoice(str(pid), f"{name} ({pid})") for pid, name in programs.items()]
         if default_program is None:
             choices.insert(0, SelectChoice(DEFAULT, "Default program"))
@@ -49,13 +74,40 @@ class LookupForm(FlaskForm):
         self.program.choices = choices
         if not self.program.data:
             self.program.data = DEFAULT if default_program is None else str(default_program)
-        self.cleaned_identifier: str | None = None
+        self.candidates: tuple[detect.Candidate, ...] = ()
         self.cleaned_second: str | None = None
+        reasons = current_app.config.get("LOOKUP_REASONS") or []
+        if reasons:
+            self.reason.choices = [SelectChoice("", "Choose a reason")] + [
+                SelectChoice(r, r) for r in reasons
+            ]
+        else:
+            del self.reason
+
+    def chosen_reason(self) -> str | None:
+        """The reason given for the lookup; None when the desk asks for none."""
+        return self.reason.data if "reason" in self else None
+
+    def validate_reason(self, field: SelectField) -> None:
+        """When reasons are asked for, one must be chosen."""
+        if not field.data:
+            raise ValidationError("Choose why you are looking this member up.")
+        if field.data not in current_app.config["LOOKUP_REASONS"]:
+            raise ValidationError("Choose one of the reasons listed.")
+
+    @property
+    def auto(self) -> bool:
+        """Whether the kind is to be worked out from the value."""
+        return self.identifier_type.data == detect.AUTO
 
     def validate_identifier(self, field: StringField) -> None:
-        """Clean the value for its type; the message names what is wrong."""
+        """Read the value as its chosen kind, or every kind it can be; the message says why not."""
+        kind = self.identifier_type.data
         try:
-            self.cleaned_identifier = identifiers.clean(self.identifier_type.data, field.data)
+            if kind == detect.AUTO:
+                self.candidates = detect.detect(field.data or "", self.country_code)
+            elif kind in identifiers.IDENTIFIER_TYPES:
+                self.candidates = detect.explicit(kind, field.data or "", self.country_code)
         except identifiers.InvalidIdentifier as exc:
             raise ValidationError(f"{str(exc).capitalize()}.") from exc
 
@@ -69,6 +121,8 @@ class LookupForm(FlaskForm):
             raise ValidationError("Choose the type of the second identifier.")
         if not typed:
             raise ValidationError("Enter the second identifier, or set its type to None.")
+        if self.auto:
+            raise ValidationError("With a second identifier, choose the first one's type too.")
         if self.identifier_type.data == identifiers.CUSTOMER_ID:
             raise ValidationError("A customer id lookup takes no second identifier.")
         if second_type == self.identifier_type.data:

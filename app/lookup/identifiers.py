@@ -31,15 +31,20 @@ def _reject_unprintable(value: str) -> None:
             raise InvalidIdentifier("contains characters that cannot be part of an identifier")
 
 
+def check_characters(value: str) -> None:
+    """Refuse control characters and commas, whatever the kind (raise InvalidIdentifier)."""
+    _reject_unprintable(value)
+    if "," in value:
+        # The upstream splits identifierValue on commas (it carries dual-eligibility pairs).
+        raise InvalidIdentifier("an identifier cannot contain a comma")
+
+
 def clean(identifier_type: str, raw: str) -> str:
     """Return the identifier in the form the upstream expects, or raise InvalidIdentifier."""
     value = raw.strip()
     if not value:
         raise InvalidIdentifier("enter a value")
-    _reject_unprintable(value)
-    if "," in value:
-        # The upstream splits identifierValue on commas (it carries dual-eligibility pairs).
-        raise InvalidIdentifier("an identifier cannot contain a comma")
+    check_characters(value)
     if identifier_type == "mobile":
         digits = _MOBILE_DECORATION.sub("", value)
         digits = digits.removeprefix("+")

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 ALL = "all"
 DEFAULT = "default"
-
-
-def today() -> date:
-    """Today in UTC: the server's own zone is no business of the dates' checks."""
-    return datetime.now(UTC).date()
 
 
 def latest_end_date(today: date) -> date:
@@ -27,7 +22,15 @@ def latest_end_date(today: date) -> date:
 
 
 class InvalidParameters(ValueError):
-    """A deep link's query string names an unknown program or an impossible date range."""
+    """A deep link's query string names an unknown program or an impossible date range.
+
+    field says which date is at fault ("start" or "end"), or None for the program: a bad
+    date is corrected on the member page itself, a bad program cannot be.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +100,9 @@ class LookupParams:
         start = _parse_date(args.get("from"), "start")
         end = _parse_date(args.get("to"), "end")
         if start and end and start > end:
-            raise InvalidParameters("The start date in this link is after its end date.")
+            raise InvalidParameters("The end date must be on or after the start date.", "end")
         if end and end > latest_end_date(today):
-            raise InvalidParameters("The end date in this link is more than 100 years ahead.")
+            raise InvalidParameters("The end date must be within 100 years from today.", "end")
         return cls(_resolve_default(program, default_program), start, end)
 
 
@@ -124,4 +127,20 @@ def _parse_date(raw: str | None, which: str) -> date | None:
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError as exc:
-        raise InvalidParameters(f"The {which} date in this link is not a YYYY-MM-DD date.") from exc
+        raise InvalidParameters(
+            f"The {which} date is not a date: write it as YYYY-MM-DD.", which
+        ) from exc
+
+
+def program_name(programs: Mapping[int, str], program_id: int) -> str:
+    """The configured name, or the id for a program the configuration does not name."""
+    return programs.get(program_id, f"Program {program_id}")
+
+
+def scope_label(params: LookupParams, programs: Mapping[int, str]) -> str:
+    """The program scope in words."""
+    if params.program == ALL:
+        return "All programs"
+    if params.program == DEFAULT:
+        return "Default program"
+    return f"{program_name(programs, int(params.program))} ({params.program})"

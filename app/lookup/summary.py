@@ -19,7 +19,8 @@ FROM_A_LINK = "Capillary customer id (opened from a link)"
 
 
 def ticket_summary(page: MemberPage, looked_up: str) -> str:
-    """Plain text: member, masked identifier, scope, as-of, balances, next conversions."""
+    """Plain text: member, masked identifier, scope, as-of (and which figures are last known),
+    balances, next conversions."""
     lines = [
         f"Member: {page.member_id}",
         f"Looked up by: {looked_up}",
@@ -29,6 +30,8 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
     if params.start_date or params.end_date:
         lines.append(f"Pending points: {format_date_range(params.start_date, params.end_date)}")
     lines.append(f"As of: {format_datetime(page.as_of, seconds=True)}")
+    if page.last_known is not None:
+        lines.append(page.last_known.line)
     lines.append("")
     if page.balance_failed:
         lines.append("Balance: could not be fetched")
@@ -47,6 +50,11 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
                 f"- {format_date(day.day)} ({zone_label(day.first_at)}): "
                 f"{format_points(day.total)} points"
             )
+    if page.past_due:
+        lines.append(
+            f"Past due, still pending: {format_points(page.answer.past_due_points)} points "
+            "(check with the program team)"
+        )
     if not page.schedule_failed:
         lines.append(f"Waiting for an event (no date): {format_points(page.triggers_total)} points")
     if page.failures:

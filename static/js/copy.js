@@ -1,5 +1,6 @@
-// "Copy summary": copies a block's text to the clipboard. Served from /static (the CSP allows
-// no inline script). Without this script the block is still there to select by hand.
+// The member page's buttons: "Copy summary", "Copy link" and "Print". Served from /static
+// (the CSP allows no inline script). Without this script the buttons stay hidden: the
+// summary can be selected by hand, the address bar copied, and the browser's Print used.
 (function () {
   "use strict";
 
@@ -11,29 +12,54 @@
     selection.addRange(range);
   }
 
-  function wire(button) {
+  function copy(text, status, done, fallback) {
+    status.textContent = "";
+    if (!navigator.clipboard || !window.isSecureContext) {
+      fallback();
+      return;
+    }
+    navigator.clipboard.writeText(text).then(function () {
+      status.textContent = done;
+    }, fallback);
+  }
+
+  function wireSummary(button) {
     var target = document.getElementById(button.getAttribute("data-copy-target"));
     var status = document.getElementById(button.getAttribute("data-copy-status"));
     if (!target || !status) {
       return;
     }
-    function fallback() {
-      selectText(target);
-      status.textContent = "Could not copy automatically. The summary is selected: press Ctrl+C (or Cmd+C) to copy it.";
-    }
     button.addEventListener("click", function () {
-      var text = target.textContent;
-      status.textContent = "";
-      if (!navigator.clipboard || !window.isSecureContext) {
-        fallback();
-        return;
-      }
-      navigator.clipboard.writeText(text).then(function () {
-        status.textContent = "Summary copied. Paste it into the ticket.";
-      }, fallback);
+      copy(target.textContent, status, "Summary copied. Paste it into the ticket.", function () {
+        selectText(target);
+        status.textContent = "Could not copy automatically. The summary is selected: press Ctrl+C (or Cmd+C) to copy it.";
+      });
     });
     button.hidden = false;
   }
 
-  document.querySelectorAll("button[data-copy-target]").forEach(wire);
+  function wireLink(button) {
+    var status = document.getElementById(button.getAttribute("data-copy-status"));
+    if (!status) {
+      return;
+    }
+    button.addEventListener("click", function () {
+      var link = window.location.href;
+      copy(link, status, "Link copied. It names the member id only; colleagues must sign in to open it.", function () {
+        status.textContent = "Could not copy automatically: copy the address from the address bar.";
+      });
+    });
+    button.hidden = false;
+  }
+
+  function wirePrint(button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+    button.hidden = false;
+  }
+
+  document.querySelectorAll("button[data-copy-target]").forEach(wireSummary);
+  document.querySelectorAll("button[data-copy-link]").forEach(wireLink);
+  document.querySelectorAll("button[data-print]").forEach(wirePrint);
 })();

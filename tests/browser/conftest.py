@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.clock import FrozenClock
 from app.extensions import db
 from app.sandbox.server import SandboxServer
-from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, add_staff, sandbox_config
+from tests.conftest import ADMIN, AGENT, FROZEN_AT, TEST_PASSWORD, add_staff, sandbox_config
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 INSTALL_HINT = "install it with `apt-get install chromium` (or set CHROMIUM_PATH)"
@@ -40,6 +42,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -82,7 +85,8 @@ def live_server(
         "DATABASE_URL": f"sqlite:///{db_path}",
         "WTF_CSRF_ENABLED": True,
     }
-    app = create_app(config)
+    # The sandbox's clock: "today", "in N days" and the dates agree with frozen_today().
+    app = create_app(config, clock=FrozenClock(FROZEN_AT))
     with app.app_context():
         add_staff(AGENT, "agent")
         add_staff(ADMIN, "admin")
@@ -105,12 +109,26 @@ def browser() -> Iterator:
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with _outside_faketime(), sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield chromium
         chromium.close()
+
+
+@contextmanager
+def _outside_faketime() -> Iterator[None]:
+    """Start the Playwright driver (and so Chromium) without libfaketime's preload.
+
+    Under .ci/anyday only the server's calendar is faked: the browser is a client on a staff
+    machine, and libfaketime stops the driver's and Chromium's timers from firing.
+    """
+    saved = {name: os.environ.pop(name) for name in ("LD_PRELOAD",) if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 @pytest.fixture
