@@ -87,15 +87,44 @@ class SandboxProcess:
 
     def set_latency(self, latency_ms: float) -> None:
         """Change the injected latency per request."""
+        self._command(f"latency {latency_ms}")
+
+    def hang(self, target: str, seconds: float) -> None:
+        """Every call to target ("balance" or "schedule") answers only after seconds."""
+        self._command(f"fault slow {target} {seconds}")
+
+    def clear_fault(self) -> None:
+        """Answer every call normally again."""
+        self._command("fault none")
+
+    def stop(self) -> None:
+        """Stop the sandbox: from now on its port refuses connections."""
+        self.child.terminate()
+        self.child.wait(timeout=10)
+
+    def _command(self, line: str) -> None:
         assert self.child.stdin is not None
-        self.child.stdin.write(f"latency {latency_ms}\n".encode())
+        self.child.stdin.write(f"{line}\n".encode())
         self.child.stdin.flush()
         if self._readline().strip() != "ok":
-            raise RuntimeError("the sandbox did not take the new latency")
+            raise RuntimeError(f"the sandbox did not take {line!r}")
 
     def _readline(self) -> str:
         assert self.child.stdout is not None
         return self.child.stdout.readline().decode()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a running process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of pid's children (gunicorn's workers), from /proc (Linux)."""
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+        return [int(child) for child in listing.read().split()]
 
 
 def app_env(
@@ -168,6 +197,21 @@ def start_gunicorn(
             pass
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not start within 30 s")
+
+
+def start_two_servers(
+    procs: Processes, env: Mapping[str, str], *, workers: int, threads: int
+) -> tuple[str, str]:
+    """Two app servers under gunicorn, each on its own loopback port, from one environment:
+    for a layout like production's, env points both at one PostgreSQL database
+    (FLASK_DATABASE_URL) and one Redis (FLASK_CACHE_REDIS_URL, FLASK_RATELIMIT_STORAGE_URI);
+    they share the secret and audit keys, so a sign-in on one is good on the other. Each
+    has its own metrics directory (a shared one would be emptied by the second start).
+    Returns both base URLs."""
+    env = {key: value for key, value in env.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    first = start_gunicorn(procs, env, free_port(), workers=workers, threads=threads)
+    second = start_gunicorn(procs, env, free_port(), workers=workers, threads=threads)
+    return first, second
 
 
 def csrf_token(html: str) -> str:

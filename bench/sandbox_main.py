@@ -1,8 +1,10 @@
 """Run the stand-in upstream on its own, for the benchmark: `python -m bench.sandbox_main`.
 
 Like `flask sandbox run`, without building the dashboard app around it (which would need
-its secrets and start a second, embedded sandbox). Reads "latency <ms>" lines on stdin to
-change the injected latency; stops when stdin closes or on SIGTERM.
+its secrets and start a second, embedded sandbox). Reads lines on stdin: "latency <ms>"
+changes the injected latency, "fault <mode> <target> <seconds>" injects a fault (e.g.
+"fault slow schedule 60": every schedule call hangs for a minute), "fault none" clears it.
+Stops when stdin closes or on SIGTERM.
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ def main(argv: list[str] | None = None) -> None:
             words = line.split()
             if len(words) == 2 and words[0] == "latency":
                 server.configure(latency=float(words[1]) / 1000)
-                sys.stdout.write("ok\n")
-                sys.stdout.flush()
+            elif words == ["fault", "none"]:
+                server.configure(fault=None, fault_on=None)
+            elif len(words) == 4 and words[0] == "fault":
+                server.configure(fault=words[1], fault_on=words[2], slow_seconds=float(words[3]))
+            else:
+                continue
+            sys.stdout.write("ok\n")
+            sys.stdout.flush()
     except KeyboardInterrupt:
         pass
     finally:
