@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-# Same reasoning as the shared cache (app/lookup/cache.py): a loopback or same-rack Redis
-# answers in well under a millisecond; waiting longer only holds up a lookup.
-REDIS_SOCKET_TIMEOUT = 0.2
+from app.redis_links import client_options
 
 
 def configure(config: MutableMapping[str, Any]) -> None:
@@ -23,13 +21,9 @@ def configure(config: MutableMapping[str, Any]) -> None:
     uri = str(config.get("RATELIMIT_STORAGE_URI") or "")
     if not uri.startswith(("redis://", "rediss://", "redis+unix://")):
         return
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
     options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
-    options.setdefault("socket_timeout", REDIS_SOCKET_TIMEOUT)
-    options.setdefault("socket_connect_timeout", REDIS_SOCKET_TIMEOUT)
-    # No retries inside the client: the fallback decides when Redis is tried again.
-    options.setdefault("retry", Retry(NoBackoff(), 0))
-    options.setdefault("retry_on_timeout", False)
+    # Short socket timeouts and no retries inside the client: the fallback decides when Redis
+    # is tried again.
+    for name, value in client_options().items():
+        options.setdefault(name, value)
     config["RATELIMIT_STORAGE_OPTIONS"] = options

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import redis
 
 from app.lookup import codec
 from app.lookup.cache import RedisCache
@@ -26,43 +22,12 @@ from app.lookup.outcome import Outcome
 from app.sandbox import data as demo
 from tests.cache_samples import BALANCE, ERRORS, SCHEDULE
 from tests.conftest import normalize_spaces, soup
+from tests.redis_fixtures import REDIS_HOST, REDIS_PORT, REDIS_URL
 
 pytestmark = pytest.mark.redis
 
-HOST, PORT = "127.0.0.1", 6379
-URL = f"redis://{HOST}:{PORT}/0"
-HOW_TO_RUN = (
-    f"No Redis answers on {HOST}:{PORT}. Start one (e.g. `redis-server --daemonize yes` or "
-    "`service redis-server start`), then run `.venv/bin/python -m pytest -m redis`."
-)
 
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[redis.Redis]:
-    """A client of the local Redis, or skip (fail when CI=true) when none answers."""
-    client = redis.Redis(host=HOST, port=PORT, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError):
-        client.close()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but Redis is missing: {HOW_TO_RUN}")
-        pytest.skip(HOW_TO_RUN)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(redis_server: redis.Redis) -> Iterator[str]:
-    """A key prefix of this test alone; its keys are deleted afterwards."""
-    value = f"pointsdesk-test:{uuid.uuid4().hex}:"
-    yield value
-    keys = list(redis_server.scan_iter(match=value + "*", count=500))
-    if keys:
-        redis_server.delete(*keys)
-
-
-def _cache(prefix: str, url: str = URL, **kwargs) -> RedisCache:
+def _cache(prefix: str, url: str = REDIS_URL, **kwargs) -> RedisCache:
     return RedisCache(
         url, encode=codec.encode_outcome, decode=codec.decode_outcome, prefix=prefix, **kwargs
     )
@@ -71,8 +36,8 @@ def _cache(prefix: str, url: str = URL, **kwargs) -> RedisCache:
 FETCHED = datetime(2026, 11, 21, 10, 15, 30, tzinfo=UTC)
 
 
-def test_every_outcome_type_round_trips_through_redis(prefix, redis_server):
-    cache = _cache(prefix)
+def test_every_outcome_type_round_trips_through_redis(redis_prefix, redis_server):
+    cache = _cache(redis_prefix)
     outcomes = {
         "balance": Outcome(BALANCE, None, FETCHED),
         "schedule": Outcome(SCHEDULE, None, FETCHED),
@@ -90,14 +55,14 @@ def test_every_outcome_type_round_trips_through_redis(prefix, redis_server):
         got = back[type(error).__name__].error
         assert type(got) is type(error) and got.code == error.code
     # Stored as JSON under the prefix with a TTL, not as a pickle.
-    raw = redis_server.get(prefix + "balance")
+    raw = redis_server.get(redis_prefix + "balance")
     assert raw.startswith(b'{"v":1')
-    assert 0 < redis_server.pttl(prefix + "balance") <= 30_000
+    assert 0 < redis_server.pttl(redis_prefix + "balance") <= 30_000
     cache.close()
 
 
-def test_entries_expire_after_their_ttl(prefix, redis_server):
-    cache = _cache(prefix)
+def test_entries_expire_after_their_ttl(redis_prefix, redis_server):
+    cache = _cache(redis_prefix)
     cache.set("short", Outcome(BALANCE, None, FETCHED), 0.2)
     cache.set("long", Outcome(BALANCE, None, FETCHED), 30)
     cache.set("never", Outcome(BALANCE, None, FETCHED), 0)
@@ -110,9 +75,9 @@ def test_entries_expire_after_their_ttl(prefix, redis_server):
     cache.close()
 
 
-def test_unreadable_entries_are_misses(prefix, redis_server):
-    redis_server.set(prefix + "bad", b"\x80\x04pickle?")
-    assert _cache(prefix).get("bad") is None
+def test_unreadable_entries_are_misses(redis_prefix, redis_server):
+    redis_server.set(redis_prefix + "bad", b"\x80\x04pickle?")
+    assert _cache(redis_prefix).get("bad") is None
 
 
 def _with_points(value: object, outcome: Outcome) -> bytes:
@@ -122,14 +87,14 @@ def _with_points(value: object, outcome: Outcome) -> bytes:
     return json.dumps(document).encode()
 
 
-def test_damaged_points_are_misses_with_one_warning_and_no_key(prefix, redis_server, caplog):
+def test_damaged_points_are_misses_with_one_warning_and_no_key(redis_prefix, redis_server, caplog):
     good = Outcome(BALANCE, None, FETCHED)
     keys = [f"balance:{BALANCE.entity_id}:{n}:0::" for n in range(4)]
-    redis_server.set(prefix + keys[0], codec.encode_outcome(good))
-    redis_server.set(prefix + keys[1], _with_points("x", good))  # decimal.InvalidOperation
-    redis_server.set(prefix + keys[2], _with_points("NaN", good))
-    redis_server.set(prefix + keys[3], _with_points("Infinity", good))
-    cache = _cache(prefix)
+    redis_server.set(redis_prefix + keys[0], codec.encode_outcome(good))
+    redis_server.set(redis_prefix + keys[1], _with_points("x", good))  # decimal.InvalidOperation
+    redis_server.set(redis_prefix + keys[2], _with_points("NaN", good))
+    redis_server.set(redis_prefix + keys[3], _with_points("Infinity", good))
+    cache = _cache(redis_prefix)
     with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
         found = cache.get_many(keys)
     assert set(found) == {keys[0]}
@@ -138,17 +103,17 @@ def test_damaged_points_are_misses_with_one_warning_and_no_key(prefix, redis_ser
     [warning] = [r for r in caplog.records if r.name == "app.lookup.cache"]
     assert warning.levelno == logging.WARNING
     assert str(BALANCE.entity_id) not in warning.getMessage()
-    assert prefix not in warning.getMessage()
+    assert redis_prefix not in warning.getMessage()
     cache.close()
 
 
-def test_a_decoder_raising_an_arithmetic_error_is_a_miss(prefix, redis_server):
-    redis_server.set(prefix + "odd", b"x")
+def test_a_decoder_raising_an_arithmetic_error_is_a_miss(redis_prefix, redis_server):
+    redis_server.set(redis_prefix + "odd", b"x")
 
     def decode(raw: bytes) -> Decimal:
         return Decimal(raw.decode())  # decimal.InvalidOperation, not a ValueError
 
-    cache = RedisCache(URL, encode=codec.encode_outcome, decode=decode, prefix=prefix)
+    cache = RedisCache(REDIS_URL, encode=codec.encode_outcome, decode=decode, prefix=redis_prefix)
     assert cache.get("odd") is None
     cache.close()
 
@@ -157,9 +122,11 @@ def tile_figures(page) -> list[str]:
     return [normalize_spaces(t.get_text()) for t in page.select(".tile-value")]
 
 
-def test_a_colleagues_server_sees_the_lookup_with_no_upstream_call(make_client, upstream, prefix):
-    mine = make_client(CACHE_REDIS_URL=URL, CACHE_KEY_PREFIX=prefix)
-    theirs = make_client(CACHE_REDIS_URL=URL, CACHE_KEY_PREFIX=prefix)
+def test_a_colleagues_server_sees_the_lookup_with_no_upstream_call(
+    make_client, upstream, redis_prefix
+):
+    mine = make_client(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
+    theirs = make_client(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
     link = f"/members/{demo.MEMBER_MULTI_PROGRAM}?program=all"
     first = mine.get(link)
     assert first.status_code == 200
@@ -175,12 +142,14 @@ def test_a_colleagues_server_sees_the_lookup_with_no_upstream_call(make_client, 
     )
 
 
-def test_a_damaged_shared_entry_is_refetched_not_a_500(make_client, upstream, prefix, redis_server):
-    client = make_client(CACHE_REDIS_URL=URL, CACHE_KEY_PREFIX=prefix)
+def test_a_damaged_shared_entry_is_refetched_not_a_500(
+    make_client, upstream, redis_prefix, redis_server
+):
+    client = make_client(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
     link = f"/members/{demo.MEMBER_MULTI_PROGRAM}?program=all"
     first = client.get(link)
     assert first.status_code == 200
-    damaged = list(redis_server.scan_iter(match=prefix + "balance:*"))
+    damaged = list(redis_server.scan_iter(match=redis_prefix + "balance:*"))
     assert damaged
     for key in damaged:
         document = json.loads(redis_server.get(key))
@@ -247,17 +216,17 @@ class TcpProxy:
 
 
 def test_redis_going_down_mid_run_leaves_lookups_working(
-    make_client, upstream, prefix, redis_server, caplog
+    make_client, upstream, redis_prefix, redis_server, caplog
 ):
-    proxy = TcpProxy((HOST, PORT))
+    proxy = TcpProxy((REDIS_HOST, REDIS_PORT))
     try:
         client = make_client(
-            CACHE_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0", CACHE_KEY_PREFIX=prefix
+            CACHE_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0", CACHE_KEY_PREFIX=redis_prefix
         )
         member = demo.MEMBER_MULTI_PROGRAM
         before = client.get(f"/members/{member}?program=all")
         assert before.status_code == 200
-        assert redis_server.keys(prefix + "*")  # it really went through Redis
+        assert redis_server.keys(redis_prefix + "*")  # it really went through Redis
         proxy.stop()
         upstream.clear_log()
         with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.extensions import limiter
-from app.lookup.cache import REDIS_BACKOFF_SECONDS
+from app.redis_links import REDIS_BACKOFF_SECONDS
 from tests.conftest import normalize_spaces, soup
 from tests.fault_servers import OwnRedis, hung_server
 

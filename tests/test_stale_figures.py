@@ -9,15 +9,11 @@ about the member ("not found") is never replaced; a fresh answer replaces the la
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 from babel.dates import format_datetime as babel_format_datetime
 from sqlalchemy import select
 
@@ -49,6 +45,7 @@ from tests.conftest import ADMIN, normalize_spaces, sandbox_config, sign_in, sou
 from tests.fake_upstream import FIGURES, MEMBER, MOBILE, balance_body, respond, schedule_body
 from tests.lookup_helpers import decimal_text
 from tests.metrics_samples import parse, value
+from tests.redis_fixtures import REDIS_URL
 
 IST = ZoneInfo("Asia/Kolkata")
 EMAIL = "Priya.Member@Example.com"
@@ -436,33 +433,10 @@ def test_the_audit_pages_say_found_with_last_known_figures(desk, fake, clock):
 
 # --- the shared cache: the same in Redis ------------------------------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
-    """A client of the shared Redis and a key prefix of this test alone (deleted after)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError):
-        client.close()
-        message = "No Redis answers on 127.0.0.1:6379; start one to run this test."
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but Redis is missing: {message}")
-        pytest.skip(message)
-    prefix = f"pointsdesk-test:{uuid.uuid4().hex}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=prefix + "*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
 
 @pytest.mark.redis
-def test_last_known_figures_through_redis(desk, fake, clock, redis_prefix):
-    server, prefix = redis_prefix
-    client = desk(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
+def test_last_known_figures_through_redis(desk, fake, clock, redis_server, redis_prefix):
+    client = desk(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=redis_prefix)
     assert client.get(lookup(client).location).status_code == 200
     clock.advance(timedelta(minutes=45))
     fail_everything(fake)
@@ -471,15 +445,15 @@ def test_last_known_figures_through_redis(desk, fake, clock, redis_prefix):
 
     assert "45 minutes ago" in banner(page)
     assert tile(page, "available") == Decimal(FIGURES[2199]["main"])
-    keys = [key.decode() for key in server.scan_iter(match=prefix + "*", count=500)]
-    names = [key.removeprefix(prefix) for key in keys]
+    keys = [key.decode() for key in redis_server.scan_iter(match=redis_prefix + "*", count=500)]
+    names = [key.removeprefix(redis_prefix) for key in keys]
     assert any(name.startswith(WHO_PREFIX) for name in names)
     assert any(name.startswith(LAST_PREFIX) for name in names)
     for key in keys:
         assert MOBILE not in key and "9800000001" not in key
-    (who,) = [key for key in keys if key.removeprefix(prefix).startswith(WHO_PREFIX)]
-    assert json.loads(server.get(who)) == {"v": 1, "member_id": MEMBER}
-    assert 0 < server.pttl(who) <= 86_400_000
+    (who,) = [key for key in keys if key.removeprefix(redis_prefix).startswith(WHO_PREFIX)]
+    assert json.loads(redis_server.get(who)) == {"v": 1, "member_id": MEMBER}
+    assert 0 < redis_server.pttl(who) <= 86_400_000
     assert records(client)[-1] == ("mobile", "found_stale", MEMBER)
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -47,9 +45,8 @@ from tests.fake_upstream import (
     schedule_body,
 )
 from tests.fault_servers import OwnRedis
+from tests.redis_fixtures import REDIS_URL
 
-HOST, PORT = "127.0.0.1", 6379
-SHARED_URL = f"redis://{HOST}:{PORT}/0"
 # Three calls a page: the balances of the fake's two programs (2199 is also the scope's)
 # and the schedule.
 BALANCES_PER_PAGE = 2
@@ -328,35 +325,6 @@ def test_the_memory_budget_is_all_or_nothing_across_both_apis(clock):
 
 # --- in Redis: one count for every worker and server ----------------------------------------
 
-HOW_TO_RUN = (
-    f"No Redis answers on {HOST}:{PORT}. Start one (e.g. `redis-server --daemonize yes`), "
-    "then run `.venv/bin/python -m pytest -m redis tests/test_upstream_budget.py`."
-)
-
-
-@pytest.fixture(scope="module")
-def shared_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis(host=HOST, port=PORT, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError):
-        client.close()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but Redis is missing: {HOW_TO_RUN}")
-        pytest.skip(HOW_TO_RUN)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(shared_redis: redis.Redis) -> Iterator[str]:
-    """A budget key prefix of this test alone; its keys are deleted afterwards."""
-    value = f"pointsdesk-test:budget:{uuid.uuid4().hex}:"
-    yield value
-    keys = list(shared_redis.scan_iter(match=value + "*", count=500))
-    if keys:
-        shared_redis.delete(*keys)
-
 
 RESERVE_ELSEWHERE = textwrap.dedent(
     """
@@ -383,7 +351,7 @@ RESERVE_ELSEWHERE = textwrap.dedent(
 def reserve_in_another_process(prefix: str, ceiling: int, *kinds: str) -> dict:
     """Reserve calls from a second Python process on the shared Redis, as another server."""
     done = subprocess.run(
-        [sys.executable, "-c", RESERVE_ELSEWHERE, SHARED_URL, prefix, str(ceiling), *kinds],
+        [sys.executable, "-c", RESERVE_ELSEWHERE, REDIS_URL, prefix, str(ceiling), *kinds],
         capture_output=True,
         text=True,
         timeout=60,
@@ -393,15 +361,15 @@ def reserve_in_another_process(prefix: str, ceiling: int, *kinds: str) -> dict:
 
 
 @pytest.mark.redis
-def test_another_process_spends_the_same_budget(desk, fake, prefix):
+def test_another_process_spends_the_same_budget(desk, fake, redis_prefix):
     app = desk(
         CAPILLARY_CALLS_PER_MINUTE=5,
-        RATELIMIT_STORAGE_URI=SHARED_URL,
-        CAPILLARY_BUDGET_KEY_PREFIX=prefix,
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        CAPILLARY_BUDGET_KEY_PREFIX=redis_prefix,
     )
     agent, admin = sign_in(app.test_client(), AGENT), sign_in(app.test_client(), ADMIN)
     assert member_page(agent).status_code == 200
-    elsewhere = reserve_in_another_process(prefix, 5, "balance", "balance")
+    elsewhere = reserve_in_another_process(redis_prefix, 5, "balance", "balance")
     assert elsewhere == {"granted": True, "reachable": True}
     assert figures(admin) == {
         "balance": ("5 a minute", "4", "1"),
@@ -414,16 +382,16 @@ def test_another_process_spends_the_same_budget(desk, fake, prefix):
     assert len(fake.seen) == calls
     # All or nothing there too: the refused page took no schedule call either.
     assert figures(admin)["schedule"] == ("5 a minute", "1", "4")
-    refused = reserve_in_another_process(prefix, 5, "balance", "balance")
+    refused = reserve_in_another_process(redis_prefix, 5, "balance", "balance")
     assert refused["granted"] is False and 1 <= refused["retry_after"] <= 60
 
 
 @pytest.mark.redis
-def test_a_429_seen_by_one_server_pauses_the_others(desk, fake, prefix, shared_redis):
+def test_a_429_seen_by_one_server_pauses_the_others(desk, fake, redis_prefix, redis_server):
     shared = {
         "CAPILLARY_CALLS_PER_MINUTE": 100,
-        "RATELIMIT_STORAGE_URI": SHARED_URL,
-        "CAPILLARY_BUDGET_KEY_PREFIX": prefix,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "CAPILLARY_BUDGET_KEY_PREFIX": redis_prefix,
     }
     first = sign_in(desk(**shared).test_client(), AGENT)
     second_app = desk(**shared)
@@ -439,10 +407,10 @@ def test_a_429_seen_by_one_server_pauses_the_others(desk, fake, prefix, shared_r
     assert len(fake.seen) == calls
     # The pause is a key that expires on the Redis server's clock, for every server alike:
     # bring its end forward rather than wait two minutes, and wait for it to go.
-    assert 0 < shared_redis.pttl(prefix + "paused") <= 120_000
-    shared_redis.pexpire(prefix + "paused", 1)
+    assert 0 < redis_server.pttl(redis_prefix + "paused") <= 120_000
+    redis_server.pexpire(redis_prefix + "paused", 1)
     deadline = time.monotonic() + 30
-    while shared_redis.exists(prefix + "paused") and time.monotonic() < deadline:
+    while redis_server.exists(redis_prefix + "paused") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert member_page(second).status_code == 200
     assert len(fake.seen) == calls + 3

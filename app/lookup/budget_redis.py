@@ -13,19 +13,19 @@ counts on its own (the in-memory budget, same ceiling), as the rate limits' fall
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Mapping
 
 from app.lookup.budget import APIS, WINDOW_SECONDS, MemoryBudget, Refusal, Usage
+from app.redis_links import (
+    REDIS_BACKOFF_SECONDS,
+    REDIS_SOCKET_TIMEOUT,
+    Breaker,
+    connect,
+    redis_errors,
+)
 
 logger = logging.getLogger(__name__)
-
-# Same reasoning as the shared cache: a loopback or same-rack Redis answers in well under a
-# millisecond; waiting longer only holds up a lookup.
-REDIS_SOCKET_TIMEOUT = 0.2
-REDIS_BACKOFF_SECONDS = 5.0
 
 # KEYS: one sorted set per API (APIS order), then the pause key.
 # ARGV: ceiling, window in ms, a token unique to this reservation, then one cost per API.
@@ -108,33 +108,25 @@ class RedisBudget:
         socket_timeout: float = REDIS_SOCKET_TIMEOUT,
         backoff_seconds: float = REDIS_BACKOFF_SECONDS,
     ) -> None:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        self._redis = redis.Redis.from_url(
-            redis_url(storage_uri),
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            # No retries inside the library: the breaker below decides when to try again.
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-        )
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._redis = connect(redis_url(storage_uri), socket_timeout)
+        self._errors = redis_errors()
         self.prefix = prefix
         self._keys = [prefix + api for api in APIS] + [prefix + "paused"]
         self._take = self._redis.register_script(TAKE)
         self._usage = self._redis.register_script(USAGE)
         self._pause = self._redis.register_script(PAUSE)
         self._fallback = fallback
-        self.backoff_seconds = backoff_seconds
-        self._lock = threading.Lock()
-        self._down_until = 0.0
+        self._breaker = Breaker(
+            logger,
+            "Shared upstream budget unavailable (%s); this process counts its own calls "
+            "against the ceiling, retrying Redis in %.0f s",
+            backoff_seconds,
+        )
 
     @property
     def available(self) -> bool:
         """False while the breaker is open after a failure."""
-        return time.monotonic() >= self._down_until
+        return self._breaker.closed
 
     def take(self, costs: Mapping[str, int], ceiling: int) -> Refusal | None:
         """Add every call of costs, or none, atomically for every worker."""
@@ -145,7 +137,7 @@ class RedisBudget:
         try:
             answer = self._take(keys=self._keys, args=args)
         except self._errors as exc:
-            self._trip(exc)
+            self._breaker.trip(exc)
             return self._fallback.take(costs, ceiling)
         if int(answer[0]) == 1:
             return None
@@ -159,7 +151,7 @@ class RedisBudget:
         try:
             self._pause(keys=[self._keys[-1]], args=[max(1, round(seconds * 1000))])
         except self._errors as exc:
-            self._trip(exc)
+            self._breaker.trip(exc)
 
     def usage(self) -> Usage:
         """The calls every worker made in the last minute, and the pause left."""
@@ -167,7 +159,7 @@ class RedisBudget:
             try:
                 answer = self._usage(keys=self._keys, args=[WINDOW_SECONDS * 1000])
             except self._errors as exc:
-                self._trip(exc)
+                self._breaker.trip(exc)
             else:
                 used = {api: int(n) for api, n in zip(APIS, answer, strict=False)}
                 return Usage(used, max(0, int(answer[-1])) / 1000, shared=True)
@@ -177,15 +169,3 @@ class RedisBudget:
     def close(self) -> None:
         """Release the connection pool."""
         self._redis.close()
-
-    def _trip(self, exc: BaseException) -> None:
-        with self._lock:
-            already_open = time.monotonic() < self._down_until
-            self._down_until = time.monotonic() + self.backoff_seconds
-        if not already_open:
-            logger.warning(
-                "Shared upstream budget unavailable (%s); this process counts its own calls "
-                "against the ceiling, retrying Redis in %.0f s",
-                type(exc).__name__,
-                self.backoff_seconds,
-            )

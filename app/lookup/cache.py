@@ -11,6 +11,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from app.redis_links import (
+    REDIS_BACKOFF_SECONDS,
+    REDIS_SOCKET_TIMEOUT,
+    Breaker,
+    connect,
+    redis_errors,
+)
+
 logger = logging.getLogger(__name__)
 
 
@@ -80,13 +88,6 @@ class MemoryCache:
                 del self._entries[key]
 
 
-# A shared cache is an optimisation: when Redis is slow or gone, a lookup must not wait on it.
-# Loopback or same-rack Redis answers in well under a millisecond, so 0.2 s is generous.
-REDIS_SOCKET_TIMEOUT = 0.2
-# After a Redis failure, stop asking for this long (one failure costs at most one timeout).
-REDIS_BACKOFF_SECONDS = 5.0
-
-
 class RedisCache:
     """Outcomes in a shared Redis, as JSON under a prefix with a TTL; degrades to no cache.
 
@@ -106,30 +107,24 @@ class RedisCache:
         socket_timeout: float = REDIS_SOCKET_TIMEOUT,
         backoff_seconds: float = REDIS_BACKOFF_SECONDS,
     ) -> None:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        self._redis = redis.Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            # No retries inside the library: the breaker below decides when to try again.
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-        )
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        # A shared cache is an optimisation: when Redis is slow or gone, a lookup must not
+        # wait on it (short timeouts, and the breaker skips Redis for a while after a failure).
+        self._redis = connect(url, socket_timeout)
+        self._errors = redis_errors()
         self._encode = encode
         self._decode = decode
         self.prefix = prefix
-        self.backoff_seconds = backoff_seconds
-        self._lock = threading.Lock()
-        self._down_until = 0.0
+        self._breaker = Breaker(
+            logger,
+            # No key or value in the text: keys carry member ids.
+            "Shared cache unavailable (%s); lookups run uncached, retrying in %.0f s",
+            backoff_seconds,
+        )
 
     @property
     def available(self) -> bool:
         """False while the breaker is open after a failure."""
-        return time.monotonic() >= self._down_until
+        return self._breaker.closed
 
     def get(self, key: str) -> Any | None:
         """The stored value, or None when absent, expired, unreadable or Redis is down."""
@@ -147,7 +142,7 @@ class RedisCache:
         try:
             raw_values = self._redis.mget([self.prefix + key for key in keys])
         except self._errors as exc:
-            self._trip(exc)
+            self._breaker.trip(exc)
             return {}
         found: dict[str, Any] = {}
         unreadable = 0
@@ -177,7 +172,7 @@ class RedisCache:
                 pipe.psetex(self.prefix + key, max(1, round(ttl * 1000)), self._encode(value))
             pipe.execute()
         except self._errors as exc:
-            self._trip(exc)
+            self._breaker.trip(exc)
 
     def ping(self) -> bool:
         """Whether Redis answers now (ignores the breaker)."""
@@ -189,15 +184,3 @@ class RedisCache:
     def close(self) -> None:
         """Release the connection pool."""
         self._redis.close()
-
-    def _trip(self, exc: BaseException) -> None:
-        with self._lock:
-            already_open = time.monotonic() < self._down_until
-            self._down_until = time.monotonic() + self.backoff_seconds
-        if not already_open:
-            # No key or value in the text: keys carry member ids.
-            logger.warning(
-                "Shared cache unavailable (%s); lookups run uncached, retrying in %.0f s",
-                type(exc).__name__,
-                self.backoff_seconds,
-            )
