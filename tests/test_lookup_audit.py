@@ -30,6 +30,8 @@ def lookup(client, **fields):
 def test_a_lookup_and_its_page_write_one_record_without_the_identifier(app, client, upstream):
     upstream.configure(latency=0.05)
     response = lookup(client, identifier="+91 98000 00001")
+    # The lookup redirects to the member page (a failed lookup would answer the form instead).
+    assert response.status_code == 302
     assert client.get(response.location).status_code == 200
     (record,) = records(app)
     assert record.kind == "lookup" and record.staff_username == AGENT
