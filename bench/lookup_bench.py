@@ -8,7 +8,9 @@ real login form, and prints, from one run, each figure with its target and the r
   and page, as a browser does) at L = 100 ms; every lookup uncached (its own date range),
   proved by the X-Upstream-Calls header;
 - throughput with 32 concurrent signed-in clients at L = 50 ms, its errors, and the app's CPU
-  per lookup (the gunicorn workers' user + system time from /proc over the same seconds);
+  per lookup (the gunicorn workers' user + system time from /proc over the same seconds),
+  beside the sandbox's and the load generator's over those seconds and the ceiling the three
+  together leave on this machine's cores;
 - the cached member page, and the server time to render a member with 5,000 schedule entries;
 - p50 with two app servers on one PostgreSQL and one Redis (each POST on one server, its
   page on the other); left out, with the reason, when either is not there;
@@ -275,16 +277,41 @@ def measure_render(env: dict[str, str], sandbox: harness.SandboxProcess, entries
     return statistics.median(times[1:]) * 1000
 
 
+@dataclass
+class Throughput:
+    """One throughput run: lookups done, errors, seconds, and the CPU seconds each party
+    used over those seconds (user + system time)."""
+
+    done: int
+    errors: int
+    elapsed: float
+    app_cpu: float  # every gunicorn worker
+    sandbox_cpu: float  # the stand-in upstream
+    load_cpu: float  # this process: the 32 clients
+
+    def per_lookup_ms(self, cpu: float) -> float:
+        """CPU milliseconds per completed lookup."""
+        return cpu / max(self.done, 1) * 1000
+
+    def ceiling(self, cores: int) -> float:
+        """Lookups a second the machine's cores could do at most, at the CPU all three
+        parties used per lookup here (every core busy, no waiting)."""
+        total = self.app_cpu + self.sandbox_cpu + self.load_cpu
+        return cores * self.done / total if total else 0.0
+
+
 def measure_throughput(
-    base: str, workers: list[int], clients: int, seconds: float
-) -> tuple[int, int, float, float]:
-    """Lookups completed, errors, seconds, and the app's CPU seconds (every gunicorn
-    worker's user + system time) with `clients` concurrent signed-in sessions."""
+    base: str, workers: list[int], sandbox_pid: int, clients: int, seconds: float
+) -> Throughput:
+    """Lookups with `clients` concurrent signed-in sessions, and the CPU that the app, the
+    sandbox and the load generator each used meanwhile: all three share this machine."""
     browsers = [Client(base) for _ in range(clients)]
     done = [0] * clients
     errors = [0] * clients
     first_day = CLOCK.now().date() + timedelta(days=1)
     cpu_before = sum(harness.cpu_seconds(pid) for pid in workers)
+    sandbox_before = harness.cpu_seconds(sandbox_pid)
+    load_before = time.process_time()
     stop_at = time.monotonic() + seconds
 
     def run(i: int) -> None:
@@ -308,8 +335,14 @@ def measure_throughput(
     for thread in threads:
         thread.join(seconds + 60)
     elapsed = time.monotonic() - began
-    cpu = sum(harness.cpu_seconds(pid) for pid in workers) - cpu_before
-    return sum(done), sum(errors), elapsed, cpu
+    return Throughput(
+        sum(done),
+        sum(errors),
+        elapsed,
+        app_cpu=sum(harness.cpu_seconds(pid) for pid in workers) - cpu_before,
+        sandbox_cpu=harness.cpu_seconds(sandbox_pid) - sandbox_before,
+        load_cpu=time.process_time() - load_before,
+    )
 
 
 def measure_hung(client: Client, sandbox: harness.SandboxProcess, count: int) -> list[float]:
@@ -439,9 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         cached, cached_calls = measure_cached(client, 100, first_day + timedelta(days=30000))
         render_ms = measure_render(env, sandbox, 5000)
         sandbox.set_latency(targets.throughput_latency_ms)
-        done, errors, elapsed, cpu = measure_throughput(
-            base, workers, targets.clients, args.seconds
-        )
+        run = measure_throughput(base, workers, sandbox.child.pid, targets.clients, args.seconds)
         sandbox.set_latency(latency)
         two = measure_two_servers(
             sandbox, Path(tmp) / "two", args.lookups, first_day + timedelta(days=10000)
@@ -452,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     p50, p95 = pct(look, 50) * 1000, pct(look, 95) * 1000
     n50 = pct(naive, 50) * 1000
     c50, c95 = pct(cached, 50) * 1000, pct(cached, 95) * 1000
-    rate = done / elapsed
+    rate = run.done / run.elapsed
     (post_calls, page_calls) = sorted(calls)[0] if len(calls) == 1 else (-1, -1)
     figures = [
         Figure("lookup p50 (POST + redirect + page), ms", p50, targets.p50_ms(), "ms"),
@@ -466,11 +497,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
         Figure(
             "app CPU per lookup (gunicorn workers)",
-            cpu / max(done, 1) * 1000,
+            run.per_lookup_ms(run.app_cpu),
             targets.app_cpu_ms_per_lookup,
             "ms",
         ),
-        Figure("throughput errors", errors, 0, "errors"),
+        Figure("throughput errors", run.errors, 0, "errors"),
         Figure("cached member page p50", c50, targets.cached_page_ms, "ms"),
         Figure("render, member with 5,000 schedule entries", render_ms, targets.render_ms, "ms"),
         *(
@@ -504,7 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         f"upstream calls per lookup, uncached: {post_calls} (POST) + {page_calls} (page); "
         f"seen {sorted(calls)}; per cached page: {sorted(cached_calls)}",
         f"cached member page, n={len(cached)}: p50 {c50:.1f} ms, p95 {c95:.1f} ms",
-        f"throughput: {done} lookups in {elapsed:.1f} s, {errors} errors, app CPU {cpu:.1f} s",
+        f"throughput: {run.done} lookups in {run.elapsed:.1f} s, {run.errors} errors; CPU per "
+        f"lookup: app {run.per_lookup_ms(run.app_cpu):.1f} ms, sandbox "
+        f"{run.per_lookup_ms(run.sandbox_cpu):.1f} ms, load generator "
+        f"{run.per_lookup_ms(run.load_cpu):.1f} ms; at that CPU these {cores} cores could "
+        f"do at most {run.ceiling(cores):.0f} lookups/s",
         (
             f"2 app servers (gunicorn, 1 worker each) on one PostgreSQL and one Redis, "
             f"n={len(two)}: p50 {pct(two, 50) * 1000:.1f} ms, p95 {pct(two, 95) * 1000:.1f} ms"
