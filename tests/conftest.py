@@ -25,7 +25,11 @@ from app.sandbox.server import SandboxServer, start_sandbox
 # Shared fixtures that live in modules of their own, registered here so that no test module
 # imports another: the fake Capillary (fake_server, fake, agent) and PostgreSQL (pg_server,
 # pg_url, pg_app).
-pytest_plugins = ["tests.fake_upstream", "tests.postgres_fixtures", "tests.redis_fixtures"]
+pytest_plugins = [
+    "tests.support.fake_upstream",
+    "tests.support.postgres_fixtures",
+    "tests.support.redis_fixtures",
+]
 
 
 def _frozen_moment() -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditRecord
 from app.extensions import db
 from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, sign_in
-from tests.route_fuzz import fuzz_every_route
+from tests.support.route_fuzz import fuzz_every_route
 
 pytestmark = pytest.mark.postgres
 

@@ -22,8 +22,8 @@ import requests
 from werkzeug import Request, Response
 
 from app.capillary import CapillaryClient
-from tests.capillary_support import RawServer, closed_port, read_request
-from tests.fake_upstream import SHORT, json_response, respond
+from tests.support.capillary_support import RawServer, closed_port, read_request
+from tests.support.fake_upstream import SHORT, json_response, respond
 
 USERNAME = "till.hardening"
 PASSWORD = "Up-Str3am-Pa55"

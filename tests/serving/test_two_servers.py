@@ -33,7 +33,7 @@ from app.sandbox import data as demo
 from app.sandbox.server import SandboxServer
 from bench import harness
 from tests.conftest import sandbox_config
-from tests.metrics_samples import calls, lookups, parse
+from tests.support.metrics_samples import calls, lookups, parse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -20,7 +20,7 @@ from app.lookup.answer import build_answer, build_past_due
 from app.lookup.timeline import build_timeline
 from app.sandbox import data as demo
 from tests.conftest import TEST_ZONE, frozen_today, normalize_spaces, sandbox_config, soup
-from tests.lookup_helpers import schedule
+from tests.support.lookup_helpers import schedule
 
 NAMES = {2199: "Gold Club", 1933: "Partner Rewards", 890: "Fuel Rewards"}
 IST = ZoneInfo("Asia/Kolkata")

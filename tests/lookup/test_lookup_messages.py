@@ -80,7 +80,7 @@ def test_sign_in_without_a_secure_cookie_says_nothing_about_https(make_app):
     assert soup(app.test_client().get("/login")).select_one("#https-needed") is None
 
 
-GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
 @pytest.mark.parametrize(

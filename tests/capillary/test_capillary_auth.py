@@ -13,7 +13,14 @@ from werkzeug import Request, Response
 
 from app.capillary import AccessDenied, BasicAuth, OAuthAuth, UpstreamUnavailable
 from app.capillary.auth import TOKEN_HEADER, basic_header_value, password_md5
-from tests.capillary_support import BALANCE, PASSWORD, USERNAME, closed_port, fast_client, to_json
+from tests.support.capillary_support import (
+    BALANCE,
+    PASSWORD,
+    USERNAME,
+    closed_port,
+    fast_client,
+    to_json,
+)
 
 BALANCE_PATH = "/v2/customers/1/points/balance"
 TOKEN_PATH = "/v3/oauth/token/generate"

@@ -33,7 +33,7 @@ from app.extensions import db, limiter
 from app.lookup.budget import BudgetExhausted, MemoryBudget, UpstreamBudget, pause_seconds
 from app.lookup.service import get_service
 from tests.conftest import ADMIN, AGENT, FROZEN_AT, normalize_spaces, sandbox_config, sign_in, soup
-from tests.fake_upstream import (
+from tests.support.fake_upstream import (
     FAST,
     MEMBER,
     MOBILE,
@@ -44,8 +44,8 @@ from tests.fake_upstream import (
     respond,
     schedule_body,
 )
-from tests.fault_servers import OwnRedis
-from tests.redis_fixtures import REDIS_URL
+from tests.support.fault_servers import OwnRedis
+from tests.support.redis_fixtures import REDIS_URL
 
 # Three calls a page: the balances of the fake's two programs (2199 is also the scope's)
 # and the schedule.

@@ -37,7 +37,7 @@ from app.capillary import (
 )
 from app.capillary.models import IDENTIFIER_NAMES
 from app.lookup.explanations import EXPLANATIONS, STATUS_EXPLANATIONS, explain
-from tests.capillary_support import (
+from tests.support.capillary_support import (
     BALANCE,
     EMAIL,
     MOBILE,

@@ -26,8 +26,8 @@ from app.audit.models import AuditRecord
 from app.auth import staffing
 from app.auth.models import StaffUser
 from app.extensions import db
-from tests.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 from tests.conftest import ADMIN, AGENT, add_staff, sandbox_config, sign_in
+from tests.support.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 
 pytestmark = pytest.mark.postgres
 

@@ -13,7 +13,7 @@ import pytest
 from app.extensions import limiter
 from app.redis_links import REDIS_BACKOFF_SECONDS
 from tests.conftest import normalize_spaces, soup
-from tests.fault_servers import OwnRedis, hung_server
+from tests.support.fault_servers import OwnRedis, hung_server
 
 pytestmark = pytest.mark.redis
 

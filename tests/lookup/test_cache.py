@@ -16,7 +16,7 @@ from app.lookup.cache import MemoryCache, RedisCache
 from app.lookup.explanations import explain
 from app.lookup.outcome import Outcome
 from app.lookup.service import build_cache
-from tests.cache_samples import BALANCE, ERRORS, SCHEDULE
+from tests.support.cache_samples import BALANCE, ERRORS, SCHEDULE
 
 FETCHED = datetime(2026, 11, 21, 10, 15, 30, 123456, tzinfo=UTC)
 

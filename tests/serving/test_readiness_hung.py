@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.main.readiness import get_probe
-from tests.fault_servers import hung_server
+from tests.support.fault_servers import hung_server
 
 
 def test_the_first_readyz_against_a_hung_upstream_says_checking_not_hang(make_app):

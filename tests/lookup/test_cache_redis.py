@@ -20,9 +20,9 @@ from app.lookup import codec
 from app.lookup.cache import RedisCache
 from app.lookup.outcome import Outcome
 from app.sandbox import data as demo
-from tests.cache_samples import BALANCE, ERRORS, SCHEDULE
 from tests.conftest import normalize_spaces, soup
-from tests.redis_fixtures import REDIS_HOST, REDIS_PORT, REDIS_URL
+from tests.support.cache_samples import BALANCE, ERRORS, SCHEDULE
+from tests.support.redis_fixtures import REDIS_HOST, REDIS_PORT, REDIS_URL
 
 pytestmark = pytest.mark.redis
 

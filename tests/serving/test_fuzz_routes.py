@@ -3,7 +3,7 @@ test_faults_postgres.py)."""
 
 from __future__ import annotations
 
-from tests.route_fuzz import fuzz_every_route
+from tests.support.route_fuzz import fuzz_every_route
 
 UNLIMITED = {
     "LOOKUP_RATE_LIMIT": "100000 per minute",

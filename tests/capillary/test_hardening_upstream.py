@@ -20,9 +20,9 @@ from decimal import Decimal
 import pytest
 from werkzeug import Request, Response
 
-from tests.capillary_support import RawServer, closed_port, read_request
 from tests.conftest import normalize_spaces, soup
-from tests.fake_upstream import (
+from tests.support.capillary_support import RawServer, closed_port, read_request
+from tests.support.fake_upstream import (
     FIGURES,
     MEMBER,
     MOBILE,
@@ -34,7 +34,7 @@ from tests.fake_upstream import (
     respond,
     schedule_body,
 )
-from tests.lookup_helpers import decimal_text
+from tests.support.lookup_helpers import decimal_text
 
 HOSTILE = '<script>alert(1)</script>"><svg onload=alert(2)>{{7*7}}'
 LEAKS = (

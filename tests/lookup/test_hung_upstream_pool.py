@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from bench import harness
-from tests.fault_servers import hung_server
+from tests.support.fault_servers import hung_server
 
 pytestmark = pytest.mark.postgres
 

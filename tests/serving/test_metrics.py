@@ -34,8 +34,8 @@ from app.extensions import db
 from app.sandbox import data as demo
 from bench import harness
 from tests.conftest import sandbox_config, soup
-from tests.fake_upstream import json_response
-from tests.metrics_samples import Samples, calls, delta, lookups, parse
+from tests.support.fake_upstream import json_response
+from tests.support.metrics_samples import Samples, calls, delta, lookups, parse
 
 MEMBER = demo.DEMO_MEMBERS_BY_ID[demo.MEMBER_MULTI_PROGRAM]
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}

@@ -7,8 +7,8 @@ import pytest
 from app.auth.access import requires
 from app.capillary import get_client
 from app.extensions import limiter
-from tests.capillary_support import RawServer, closed_port, read_request
 from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, sign_in, soup
+from tests.support.capillary_support import RawServer, closed_port, read_request
 
 
 @pytest.fixture

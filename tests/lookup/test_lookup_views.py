@@ -11,7 +11,7 @@ import pytest
 
 from app.sandbox import data as demo
 from tests.conftest import frozen_today, normalize_spaces, sandbox_config, soup
-from tests.lookup_helpers import balance, decimal_text, schedule, upstream_kinds
+from tests.support.lookup_helpers import balance, decimal_text, schedule, upstream_kinds
 
 PROGRAMS = tuple(demo.DEMO_PROGRAMS)
 

@@ -26,7 +26,7 @@ from app.capillary import (
 )
 from app.capillary.policy import RETRY_POLICY
 from app.capillary.transport import BASE_HEADERS, no_library_retries
-from tests.capillary_support import (
+from tests.support.capillary_support import (
     BALANCE,
     PASSWORD,
     SHORT,

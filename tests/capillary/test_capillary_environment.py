@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 from app.capillary import BasicAuth
-from tests.capillary_support import fast_client
+from tests.support.capillary_support import fast_client
 
 BALANCE = {
     "entityId": 1,

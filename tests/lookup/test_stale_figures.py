@@ -40,12 +40,19 @@ from app.lookup.cache import MemoryCache
 from app.lookup.last_known import LAST_PREFIX, WHO_PREFIX, is_outage, who_key
 from app.lookup.outcome import Outcome
 from app.lookup.service import MemberData
-from tests.cache_samples import BALANCE
 from tests.conftest import ADMIN, normalize_spaces, sandbox_config, sign_in, soup
-from tests.fake_upstream import FIGURES, MEMBER, MOBILE, balance_body, respond, schedule_body
-from tests.lookup_helpers import decimal_text
-from tests.metrics_samples import parse, value
-from tests.redis_fixtures import REDIS_URL
+from tests.support.cache_samples import BALANCE
+from tests.support.fake_upstream import (
+    FIGURES,
+    MEMBER,
+    MOBILE,
+    balance_body,
+    respond,
+    schedule_body,
+)
+from tests.support.lookup_helpers import decimal_text
+from tests.support.metrics_samples import parse, value
+from tests.support.redis_fixtures import REDIS_URL
 
 IST = ZoneInfo("Asia/Kolkata")
 EMAIL = "Priya.Member@Example.com"

@@ -14,8 +14,8 @@ from app.audit import chain
 from app.audit.models import AuditRecord
 from app.auth.models import StaffEvent
 from app.extensions import db
-from tests.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 from tests.conftest import AGENT, sandbox_config
+from tests.support.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 
 
 def test_an_untouched_trail_verifies(app):
