@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.auth import trail
+from app.auth import staffing, trail
 from app.auth.models import (
     MIN_PASSWORD_LENGTH,
     ROLES,
@@ -40,12 +41,19 @@ def _read_password() -> str:
 
 
 def _get_user(name: str) -> StaffUser:
-    user = db.session.scalar(
-        select(StaffUser).where(StaffUser.username == normalise_username(name))
-    )
+    user = staffing.find(normalise_username(name))
     if user is None:
         raise click.ClickException(f"There is no staff account called {name!r}.")
     return user
+
+
+def _apply(change: Callable[[], object]) -> None:
+    """Run a staffing change; a refused one is a one-line error and a non-zero exit."""
+    try:
+        change()
+    except staffing.ChangeRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
 
 
 @users.command("add")
@@ -58,13 +66,10 @@ def add_user(name: str, role: str) -> None:
         raise click.ClickException(
             "A user name is 1-64 characters: lower-case letters, digits, '.', '_', '@', '-'."
         )
-    if db.session.scalar(select(StaffUser).where(StaffUser.username == username)):
-        raise click.ClickException(f"There is already a staff account called {username!r}.")
-    user = StaffUser(username=username, role=role, active=True, session_version=0)
-    user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
-    db.session.add(user)
-    trail.note("add", username, f"role {role}")
-    db.session.commit()
+    # Checked before the prompt too, so no one types a password for a name that is taken.
+    _apply(lambda: staffing.check_new_name(username))
+    password = _read_password()
+    _apply(lambda: staffing.add_with_password(username, role, password))
     click.echo(f"Added {username} ({role}).")
 
 
@@ -85,23 +90,18 @@ def list_users() -> None:
 @users.command("disable")
 @click.argument("name")
 def disable_user(name: str) -> None:
-    """Stop an account from signing in, and end its open sessions."""
+    """Stop an account from signing in, end its open sessions and void its setup link."""
     user = _get_user(name)
-    user.active = False
-    user.session_version += 1
-    trail.note("deactivate", user.username)
-    db.session.commit()
+    _apply(lambda: staffing.deactivate(user))
     click.echo(f"Disabled {user.username}.")
 
 
 @users.command("enable")
 @click.argument("name")
 def enable_user(name: str) -> None:
-    """Let a disabled account sign in again."""
+    """Let a disabled account sign in again (a voided setup link stays void)."""
     user = _get_user(name)
-    user.active = True
-    trail.note("reactivate", user.username)
-    db.session.commit()
+    _apply(lambda: staffing.reactivate(user))
     click.echo(f"Enabled {user.username}.")
 
 

@@ -1,7 +1,9 @@
-"""Changes to staff accounts made in the browser, each written to the admin trail.
+"""Changes to staff accounts, from the staff pages and `flask users`, each written to the
+admin trail.
 
-The rules live here, not in the views: the last admin who can sign in cannot be demoted,
-locked, deactivated or reset (by anyone, themselves included).
+The rules live here, not in the views or the commands: the last admin who can sign in cannot
+be demoted, locked, deactivated or reset (by anyone, themselves included), and a deactivated
+account has no setup link.
 """
 
 from __future__ import annotations
@@ -70,10 +72,15 @@ def issue_setup_link(user: StaffUser) -> str:
     return token
 
 
-def add(username: str, role: str) -> tuple[StaffUser, str]:
-    """Create an account with no password yet; return it and its setup token."""
+def check_new_name(username: str) -> None:
+    """Raise ChangeRefused when username is already taken."""
     if find(username) is not None:
         raise ChangeRefused(f"There is already a staff account called {username}.")
+
+
+def _new_account(username: str, role: str) -> StaffUser:
+    """An account with no password yet, added to the session and the trail (not committed)."""
+    check_new_name(username)
     user = StaffUser(
         username=username,
         role=role,
@@ -82,11 +89,25 @@ def add(username: str, role: str) -> tuple[StaffUser, str]:
         session_version=1,
         password_hash=NO_PASSWORD,
     )
-    token = issue_setup_link(user)
     db.session.add(user)
     trail.note("add", username, f"role {role}")
+    return user
+
+
+def add(username: str, role: str) -> tuple[StaffUser, str]:
+    """Create an account with no password yet; return it and its setup token."""
+    user = _new_account(username, role)
+    token = issue_setup_link(user)
     db.session.commit()
     return user, token
+
+
+def add_with_password(username: str, role: str, password: str) -> StaffUser:
+    """Create an account whose password is already chosen (`flask users add`)."""
+    user = _new_account(username, role)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    return user
 
 
 def change_role(user: StaffUser, role: str) -> None:
@@ -145,10 +166,13 @@ def deactivate(user: StaffUser) -> None:
 
 
 def reactivate(user: StaffUser) -> None:
-    """Undo a deactivation."""
+    """Undo a deactivation; a setup link from before it stays void (reset for a new one)."""
     if user.active:
         raise ChangeRefused(f"{user.username} is active.")
     user.active = True
+    # deactivate() voids the link already; this also catches accounts deactivated before it
+    # did (by an older `flask users disable`), whose link would otherwise work again.
+    user.setup_token_hash = user.setup_expires_at = None
     trail.note("reactivate", user.username)
     db.session.commit()
 

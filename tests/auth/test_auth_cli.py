@@ -1,14 +1,17 @@
-"""`flask users ...`: add, list, disable, enable, set-password."""
+"""`flask users ...`: add, list, disable, enable, set-password; disable and enable keep the
+staff pages' rules (the last admin stays, a disabled account's setup link stays void)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from app.auth import cli
-from app.auth.models import StaffUser
+from app.auth import cli, staffing
+from app.auth.models import StaffEvent, StaffUser
 from app.extensions import db
-from tests.conftest import ADMIN, AGENT, sign_in
+from tests.conftest import ADMIN, AGENT, add_staff, sign_in
+
+LAST_ADMIN = "{name} is the last admin who can sign in; make another admin first."
 
 
 @pytest.fixture
@@ -82,6 +85,85 @@ def test_disable_then_enable(app, runner):
     assert runner.invoke(args=["users", "enable", AGENT]).exit_code == 0
     assert _user(app, AGENT).active
     sign_in(app.test_client(), AGENT)
+
+
+def _refused_in_one_line(result, message):
+    """A refusal: exit status 1, the message on one line, and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # click's error exit, not a crash
+    assert result.output == f"Error: {message}\n"
+
+
+def _events(app):
+    with app.app_context():
+        return [(e.action, e.target) for e in db.session.scalars(select(StaffEvent))]
+
+
+def _invite(app, name):
+    """Add an account the way the staff page does; return its setup link's path."""
+    with app.app_context():
+        _, token = staffing.add(name, "agent")
+    return f"/welcome/{token}"
+
+
+def test_the_last_admin_cannot_be_disabled_from_the_shell(app, runner):
+    result = runner.invoke(args=["users", "disable", ADMIN])
+    _refused_in_one_line(result, LAST_ADMIN.format(name=ADMIN))
+    assert _user(app, ADMIN).active
+    assert _events(app) == []
+    sign_in(app.test_client(), ADMIN)
+
+
+def test_with_a_second_admin_one_can_be_disabled_but_then_not_the_other(app, runner):
+    with app.app_context():
+        add_staff("admin.carol", "admin")
+    assert runner.invoke(args=["users", "disable", ADMIN]).exit_code == 0
+    result = runner.invoke(args=["users", "disable", "admin.carol"])
+    _refused_in_one_line(result, LAST_ADMIN.format(name="admin.carol"))
+    assert _user(app, "admin.carol").active
+    assert _events(app) == [("deactivate", ADMIN)]
+
+
+def test_disabling_voids_a_pending_setup_link(app, runner):
+    path = _invite(app, "new.person")
+    assert app.test_client().get(path).status_code == 200
+    assert runner.invoke(args=["users", "disable", "new.person"]).exit_code == 0
+    user = _user(app, "new.person")
+    assert (user.setup_token_hash, user.setup_expires_at) == (None, None)
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_enabling_does_not_bring_a_setup_link_back(app, runner):
+    path = _invite(app, "new.person")
+    assert runner.invoke(args=["users", "disable", "new.person"]).exit_code == 0
+    assert runner.invoke(args=["users", "enable", "new.person"]).exit_code == 0
+    assert _user(app, "new.person").active
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_enabling_voids_a_link_kept_by_an_account_disabled_before_the_rule(app, runner):
+    # An account disabled by an older `flask users disable`, which left its link stored.
+    path = _invite(app, "new.person")
+    with app.app_context():
+        staffing.find("new.person").active = False
+        db.session.commit()
+    assert runner.invoke(args=["users", "enable", "new.person"]).exit_code == 0
+    assert app.test_client().get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "message"),
+    [
+        ("disable", "disable", f"{AGENT} is already deactivated."),
+        (None, "enable", f"{AGENT} is active."),
+    ],
+)
+def test_disabling_or_enabling_twice_says_so(app, runner, first, again, message):
+    if first:
+        assert runner.invoke(args=["users", first, AGENT]).exit_code == 0
+    before = _events(app)
+    _refused_in_one_line(runner.invoke(args=["users", again, AGENT]), message)
+    assert _events(app) == before
 
 
 def test_set_password_replaces_the_old_one(app, runner):
