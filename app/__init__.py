@@ -122,9 +122,10 @@ def register_upstream(app: Flask) -> None:
 def register_lookup(app: Flask) -> None:
     """The lookup service (shared pool and cache) and the filters its pages use."""
     from app import formatting
-    from app.lookup import service
+    from app.lookup.fetching import service, slots
 
     service.init_app(app)
+    slots.init_app(app)
     formatting.register_filters(app)
 
 

@@ -59,7 +59,8 @@ class Defaults:
     LOOKUP_CACHE_SECONDS = 30.0
     LOOKUP_ERROR_CACHE_SECONDS = 5.0
     # When the upstream is out, a member fetched within this many seconds is shown with
-    # their last-known figures, under a banner saying so (app/lookup/last_known.py). 0: off.
+    # their last-known figures, under a banner saying so
+    # (app/lookup/fetching/last_known.py). 0: off.
     LOOKUP_STALE_MAX_SECONDS = 86400.0
     # Lookups one server process runs at once; more get a quick "busy" page, so request
     # threads stay free for /healthz even when the upstream hangs. Keep it below the

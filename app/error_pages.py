@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.capillary import CapillaryError, UpstreamTimeout
-from app.lookup.explanations import explain
+from app.explanations import explain
 
 logger = logging.getLogger(__name__)
 

@@ -209,9 +209,10 @@ def measure_render(env: dict[str, str], sandbox: harness.SandboxProcess, entries
     entries, in-process: the view, view model and template, data primed in the cache."""
     from app import create_app
     from app.capillary.models import Balance, PromisedSchedule, ScheduleEntry, TriggerEntry
-    from app.lookup.outcome import Outcome
-    from app.lookup.scope import LookupParams
-    from app.lookup.service import get_service, plan_calls
+    from app.lookup.fetching.outcome import Outcome
+    from app.lookup.fetching.plan import plan_calls
+    from app.lookup.fetching.scope import LookupParams
+    from app.lookup.fetching.service import get_service
 
     config = {
         "TESTING": True,

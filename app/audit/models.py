@@ -11,7 +11,7 @@ from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
 
 # found_stale: the member was shown, with last-known figures for calls the upstream did not
-# answer (app/lookup/last_known.py).
+# answer (app/lookup/fetching/last_known.py).
 OUTCOMES = ("found", "found_stale", "not_found", "upstream_error", "refused")
 # The lookups that showed the member.
 SHOWN_OUTCOMES = ("found", "found_stale")

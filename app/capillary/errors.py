@@ -1,5 +1,5 @@
 """The client's error hierarchy: what went wrong, as typed errors (the lookup side decides
-what staff read about each, in app/lookup/explanations.py).
+what staff read about each, in app/explanations.py).
 
 Every failure of an upstream call surfaces as a CapillaryError subclass carrying the
 upstream's own code, its message, the HTTP status and the X-Cap-Requestid header.

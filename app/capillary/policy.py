@@ -29,7 +29,7 @@ class RetryPolicy:
     # action running for the member) and 503 (authorization status unavailable); 502/504 are
     # gateway blips. 500 is not retried: the docs call it "failed"; repeating it adds load.
     # Nor is 429: another attempt within the call spends more of the same per-minute limit;
-    # the lookup side pauses every worker until Retry-After instead (app/lookup/budget.py).
+    # the lookup side pauses every worker until Retry-After instead (app/lookup/budget/counts.py).
     statuses: frozenset[int] = frozenset({461, 502, 503, 504, 521})
     # The same "try again later" as a code inside errors[] (the docs allow both readings),
     # plus 4001 (authorization status unavailable).

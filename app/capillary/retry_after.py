@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-# Longer than any pause the desk would take anyway (see app/lookup/budget.py's cap), so a
+# Longer than any pause the desk would take anyway (see app/lookup/budget/counts.py's cap), so a
 # huge number cannot overflow anything on the way.
 _MAX_DIGITS = 9
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from app.capillary import Identifier, MemberLookup, MemberNotFound, MemberRef
 from app.lookup.audited import AuditedLookup, look_up
 from app.lookup.detect import Candidate
+from app.lookup.fetching.scope import LookupParams
+from app.lookup.fetching.service import get_service
 from app.lookup.identifiers import CUSTOMER_ID
-from app.lookup.scope import LookupParams
-from app.lookup.service import get_service
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from flask import g
 from app.audit import AuditUnavailable, record_lookup
 from app.capillary import CapillaryError, MemberNotFound, MemberRef
 from app.extensions import db
-from app.lookup.failures import blocking_error
-from app.lookup.scope import LookupParams
-from app.lookup.service import MemberData, get_service
+from app.lookup.fetching.outcome import MemberData, blocking_error
+from app.lookup.fetching.scope import LookupParams
+from app.lookup.fetching.service import get_service
 
 # Where look_up leaves the request's lookup outcome (on flask.g) for the metrics.
 OUTCOME_KEY = "lookup_outcome"

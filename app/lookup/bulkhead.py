@@ -2,7 +2,7 @@
 lookup slots, or gets a quick "busy" page, so a hung upstream cannot hold every request thread.
 
 The same page, with its own message and Retry-After, answers a lookup the upstream budget
-refused (app/lookup/budget.py): no call went out, nothing about a member is shown.
+refused (app/lookup/budget/counts.py): no call went out, nothing about a member is shown.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from flask import current_app, g, render_template
 
 from app import metrics
 from app.lookup.audited import OUTCOME_KEY
-from app.lookup.budget import BudgetExhausted
-from app.lookup.service import get_service
+from app.lookup.budget.counts import BudgetExhausted
+from app.lookup.fetching.slots import get_slots
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def bounded(
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with get_service().slot() as granted:
+        with get_slots().slot() as granted:
             if granted:
                 try:
                     return _timed(name, view, *args, **kwargs)
@@ -75,7 +75,7 @@ def bounded(
                     turned_away = out_of_budget(refusal)
         if not granted:
             logger.warning(
-                "lookup turned away: all %d lookup slots busy", get_service().max_concurrent
+                "lookup turned away: all %d lookup slots busy", get_slots().max_concurrent
             )
             metrics.busy_page()
             turned_away = SLOTS_FULL

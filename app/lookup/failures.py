@@ -13,30 +13,14 @@ from app.capillary import (
     CapillaryError,
     InvalidDate,
     InvalidProgram,
-    MalformedResponse,
     MemberNotFound,
     UpstreamApiError,
     UpstreamTimeout,
-    UpstreamUnavailable,
 )
+from app.explanations import explain
 from app.lookup.detect import KIND_WORDS, Candidate
-from app.lookup.explanations import explain
 from app.lookup.forms import LookupForm
 from app.lookup.identifiers import CUSTOMER_ID
-from app.lookup.service import MemberData
-
-# Most specific first: an answer about the member beats a transport failure of another call.
-PRIORITY: tuple[type[CapillaryError], ...] = (
-    MemberNotFound,
-    InvalidProgram,
-    InvalidDate,
-    AccessDenied,
-    UpstreamApiError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-    MalformedResponse,
-    CapillaryError,
-)
 
 END_DATE_CODES = frozenset({1214, 1217})
 
@@ -54,34 +38,6 @@ class FormFailure:
     field_id: str | None = None  # the form field whose own message says what to fix
     field_message: str | None = None  # ...and that message, shown next to the field
     next_steps: tuple[str, ...] = field(default=())  # what to try, for "not found"
-
-
-def blocking_error(data: MemberData) -> CapillaryError | None:
-    """The error that sends the staff member back to the form, or None to show the page.
-
-    Nothing succeeded; or the chosen program or dates were refused, which the staff
-    member can correct (the other programs' figures alone would answer the wrong question).
-    Only the scope's own calls count for that: a configured program the upstream refuses
-    is a missing row of the per-program table, not a reason to refuse every lookup.
-    Last-known figures standing in for calls that failed count as figures: the page shows.
-    """
-    if not data.errors:
-        return None
-    if data.all_failed or data.member_id is None:
-        return primary_error(data.errors)
-    for error in (data.scope_balance.error, data.schedule.error):
-        if isinstance(error, InvalidProgram | InvalidDate):
-            return error
-    return None
-
-
-def primary_error(errors: tuple[CapillaryError, ...]) -> CapillaryError:
-    """The error that best explains why nothing could be shown."""
-    for kind in PRIORITY:
-        for error in errors:
-            if isinstance(error, kind):
-                return error
-    return errors[0]
 
 
 def explain_failure(

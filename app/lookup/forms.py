@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
@@ -11,7 +14,13 @@ from wtforms.widgets import TextInput
 
 from app.clock import today
 from app.lookup import detect, identifiers
-from app.lookup.scope import ALL, DEFAULT, latest_end_date
+from app.lookup.fetching.scope import (
+    ALL,
+    DEFAULT,
+    InvalidParameters,
+    LookupParams,
+    latest_end_date,
+)
 
 KIND_CHOICES = [SelectChoice(key, label) for key, label in identifiers.IDENTIFIER_TYPES.items()]
 IDENTIFIER_CHOICES = [SelectChoice(detect.AUTO, detect.AUTO_LABEL), *KIND_CHOICES]
@@ -19,6 +28,7 @@ SECOND_CHOICES = [SelectChoice("", "None")] + [
     choice for choice in KIND_CHOICES if choice.value != identifiers.CUSTOMER_ID
 ]
 DATE_FORMAT = "%Y-%m-%d"
+_DATE_SHAPED = re.compile(r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}")
 # A text box, not the browser's date picker: the picker shows the browser's own format
 # (mm/dd/yyyy in an en-US Chromium), which no hint on the page can promise.
 DATE_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
@@ -142,3 +152,19 @@ class LookupForm(FlaskForm):
             raise ValidationError("The end date must be on or after the start date.")
         if end > latest_end_date(today()):
             raise ValidationError("The end date must be within 100 years from today.")
+
+    def show_view(self, params: LookupParams) -> None:
+        """Pre-set the program and date pickers to the member page's current view."""
+        self.program.data = str(params.program)
+        self.start_date.data = params.start_date
+        self.end_date.data = params.end_date
+
+    def show_link_date_error(self, error: InvalidParameters, link: Mapping[str, str]) -> None:
+        """A bad date of a deep link, shown on this form's own date field, value as typed."""
+        field = self.start_date if error.field == "start" else self.end_date
+        field.errors = [*field.errors, str(error)]
+        # A date-shaped text goes back in its box to be corrected where it was typed; anything
+        # else came from a link nobody here typed, and is not repeated on the page.
+        for box, key in ((self.start_date, "from"), (self.end_date, "to")):
+            raw = link.get(key, "")
+            box.raw_data = [raw if _DATE_SHAPED.fullmatch(raw) else ""]

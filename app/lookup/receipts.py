@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
-from app.lookup.scope import LookupParams
+from app.lookup.fetching.scope import LookupParams
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from app.audit.models import AuditRecord
 from app.audit.service import members_recently_shown
-from app.lookup.scope import LookupParams, program_from_text, scope_label
+from app.lookup.fetching.scope import LookupParams, program_from_text, scope_label
 
 KEEP = 10
 

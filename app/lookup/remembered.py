@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import session
 
-from app.lookup.summary import FROM_A_LINK
-
 SESSION_KEY = "looked_up"
+FROM_A_LINK = "Capillary customer id (opened from a link)"
 
 
 def remember(member_id: int, what: str, *, found_by: str | None, reason: str | None) -> None:

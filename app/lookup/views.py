@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Mapping
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -12,7 +10,7 @@ from werkzeug.wrappers import Response
 from app import clock, metrics
 from app.auth.access import current_staff
 from app.auth.preferences import viewer_zone
-from app.capillary import Identifier
+from app.capillary import CapillaryError, Identifier
 from app.clock import business_zone, today
 from app.extensions import limiter
 from app.lookup import identifiers, receipts, remembered
@@ -21,22 +19,22 @@ from app.lookup.audited import AuditedLookup, look_up, record_refused
 from app.lookup.blueprint import bp
 from app.lookup.bulkhead import TurnedAway, bounded
 from app.lookup.failures import FormFailure, explain_failure
+from app.lookup.fetching.outcome import MemberData
+from app.lookup.fetching.scope import VIEW_FORM_DATES, InvalidParameters, LookupParams
 from app.lookup.forms import LookupForm
-from app.lookup.page import MemberPage, build_page
+from app.lookup.page.model import MemberPage, build_page
+from app.lookup.page.summary import ticket_summary
 from app.lookup.recent import RecentItem, recent_for
-from app.lookup.scope import InvalidParameters, LookupParams
-from app.lookup.service import MemberData
-from app.lookup.summary import ticket_summary
 
-VIEW_FORM_DATES = {"start_date", "end_date"}
 # The token of the receipt a lookup POST stored for the page it redirects to: that page is
 # the same lookup, so it writes no second audit record (see app/lookup/receipts.py).
 JUST_RECORDED_KEY = "just_recorded"
 # How many upstream calls the request made: for the benchmark and for operators' tools.
 CALLS_HEADER = "X-Upstream-Calls"
-_DATE_SHAPED = re.compile(r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}")
 
 logger = logging.getLogger(__name__)
+# The page saying what is wrong with a deep link, and its status.
+BadLink = tuple[str, int]
 
 
 def _reported(result: AuditedLookup) -> AuditedLookup:
@@ -167,35 +165,19 @@ def submit() -> Response | tuple[str, int]:
     return redirect(url_for("lookup.member", member_id=data.member_id, **params.to_query()))
 
 
-def _parse_link(args: Mapping[str, str]) -> LookupParams:
+def _link_params(member_id: int) -> tuple[LookupParams, InvalidParameters | None] | BadLink:
+    """The deep link's program and dates with any bad date (the page shows it on its own
+    date fields), or the page saying what is wrong with the link."""
     config = current_app.config
-    return LookupParams.from_query(
-        args, config["CAPILLARY_PROGRAMS"], config["CAPILLARY_DEFAULT_PROGRAM"], today()
-    )
-
-
-def _link_params(
-    member_id: int, date_error: list[InvalidParameters] | None = None
-) -> LookupParams | tuple[str, int]:
-    """The deep link's program and dates, or the page saying what is wrong with the link.
-
-    With date_error, a bad date does not refuse the link: the dates are dropped, the error
-    is appended there, and the member page shows it on its own date fields.
-    """
     try:
-        params = _parse_link(request.args)
+        parsed = LookupParams.from_link(
+            request.args, config["CAPILLARY_PROGRAMS"], config["CAPILLARY_DEFAULT_PROGRAM"], today()
+        )
     except InvalidParameters as exc:
-        if date_error is None or exc.field is None:
-            return render_template("lookup/bad_link.html", message=str(exc)), 400
-        date_error.append(exc)
-        undated = {k: v for k, v in request.args.items() if k not in ("from", "to")}
-        try:
-            params = _parse_link(undated)
-        except InvalidParameters as again:
-            return render_template("lookup/bad_link.html", message=str(again)), 400
+        return render_template("lookup/bad_link.html", message=str(exc)), 400
     if not 0 < member_id <= identifiers.MAX_CUSTOMER_ID:
         return render_template("lookup/bad_link.html", message="That is not a member id."), 404
-    return params
+    return parsed
 
 
 @bp.post("/members/<int:member_id>/refresh")
@@ -207,9 +189,12 @@ def refresh(member_id: int) -> Response | tuple[str, int]:
     An audited lookup like any other: its record is written here, and the page it redirects
     to is shown on this lookup's receipt, so it writes no second one.
     """
-    params = _link_params(member_id)
-    if not isinstance(params, LookupParams):
-        return params
+    parsed = _link_params(member_id)
+    if isinstance(parsed[0], str):
+        return parsed
+    params, date_error = parsed
+    if date_error is not None:
+        return render_template("lookup/bad_link.html", message=str(date_error)), 400
     result = _look_up_by_id(member_id, params, refresh=True)
     if not result.recorded:
         return _not_recorded()
@@ -240,11 +225,12 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     """The member page; a deep link that names no personal identifier."""
     if VIEW_FORM_DATES & request.args.keys():
         # The program/dates form on this page submits its fields' names; links say from/to.
-        return redirect(url_for("lookup.member", member_id=member_id, **_link_query(request.args)))
-    date_error: list[InvalidParameters] = []
-    params = _link_params(member_id, date_error)
-    if not isinstance(params, LookupParams):
-        return params
+        query = LookupParams.link_query(request.args)
+        return redirect(url_for("lookup.member", member_id=member_id, **query))
+    parsed = _link_params(member_id)
+    if isinstance(parsed[0], str):
+        return parsed
+    params, date_error = parsed
     receipt = session.pop(JUST_RECORDED_KEY, None)
     result = _look_up_by_id(
         member_id, params, record=not receipts.redeem(receipt, _staff_name(), member_id, params)
@@ -252,57 +238,49 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     if not result.recorded:
         return _not_recorded()
     if result.error is not None:
-        form = _form(
-            formdata=None,
-            identifier_type=identifiers.CUSTOMER_ID,
-            identifier=str(member_id),
-            program=str(params.program),
-            start_date=params.start_date,
-            end_date=params.end_date,
-        )
-        failure = explain_failure(result.error, form)
-        return _render_search(form, failure, failure.status)
-    data = result.data
-    if data.stale:
+        return _member_failure(member_id, params, result.error)
+    if result.data.stale:
         metrics.stale_page()
+    html = _member_html(result.data, date_error)
+    return (html, 400) if date_error is not None else html
+
+
+def _member_failure(member_id: int, params: LookupParams, error: CapillaryError) -> tuple[str, int]:
+    """The search page, filled in for this member, saying why their page cannot be shown."""
+    form = _form(
+        formdata=None,
+        identifier_type=identifiers.CUSTOMER_ID,
+        identifier=str(member_id),
+        program=str(params.program),
+        start_date=params.start_date,
+        end_date=params.end_date,
+    )
+    failure = explain_failure(error, form)
+    return _render_search(form, failure, failure.status)
+
+
+def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
+    """The member page, with a deep link's bad date shown on its own date fields."""
     page = _page(data)
-    looked_up = remembered.looked_up(member_id)
-    view_form = _view_form(params)
-    for error in date_error:
-        _show_date_error(view_form, error)
-    html = render_template(
+    looked_up = remembered.looked_up(page.member_id)
+    view_form = _form(formdata=None, meta={"csrf": False})
+    view_form.show_view(data.params)
+    if date_error is not None:
+        view_form.show_link_date_error(date_error, request.args)
+    return render_template(
         "lookup/member.html",
         page=page,
         looked_up=looked_up,
-        found_by=remembered.found_by(member_id),
+        found_by=remembered.found_by(page.member_id),
         summary=ticket_summary(page, looked_up),
         view_form=view_form,
-        date_error=bool(date_error),
+        date_error=date_error is not None,
     )
-    return (html, 400) if date_error else html
-
-
-def _show_date_error(form: LookupForm, error: InvalidParameters) -> None:
-    """A bad date of the link, shown on the member page's own date field, value as typed."""
-    field = form.start_date if error.field == "start" else form.end_date
-    field.errors = [*field.errors, str(error)]
-    # A date-shaped text goes back in its box to be corrected where it was typed; anything
-    # else came from a link nobody here typed, and is not repeated on the page.
-    for box, key in ((form.start_date, "from"), (form.end_date, "to")):
-        raw = request.args.get(key, "")
-        box.raw_data = [raw if _DATE_SHAPED.fullmatch(raw) else ""]
 
 
 def _staff_name() -> str:
     staff = current_staff()
     return staff.username if staff is not None else ""
-
-
-def _link_query(args: Mapping[str, str]) -> dict[str, str]:
-    """The view form's query as the deep link's: from/to for the dates, empty ones left out."""
-    query = {"program": args.get("program", ""), "from": args.get("start_date", "")}
-    query["to"] = args.get("end_date", "")
-    return {key: value for key, value in query.items() if value}
 
 
 def _page(data: MemberData) -> MemberPage:
@@ -317,12 +295,3 @@ def _page(data: MemberData) -> MemberPage:
         now=clock.now(),
         locale=config["NUMBER_LOCALE"],
     )
-
-
-def _view_form(params: LookupParams) -> LookupForm:
-    """The program and date pickers on the member page, pre-set to the current view."""
-    form = _form(formdata=None, meta={"csrf": False})
-    form.program.data = str(params.program)
-    form.start_date.data = params.start_date
-    form.end_date.data = params.end_date
-    return form

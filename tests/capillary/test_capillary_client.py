@@ -36,7 +36,7 @@ from app.capillary import (
     get_client,
 )
 from app.capillary.models import IDENTIFIER_NAMES
-from app.lookup.explanations import EXPLANATIONS, STATUS_EXPLANATIONS, explain
+from app.explanations import EXPLANATIONS, STATUS_EXPLANATIONS, explain
 from tests.support.capillary_support import (
     BALANCE,
     EMAIL,

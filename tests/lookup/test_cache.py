@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.lookup import codec
-from app.lookup.cache import MemoryCache, RedisCache
-from app.lookup.explanations import explain
-from app.lookup.outcome import Outcome
-from app.lookup.service import build_cache
+from app.explanations import explain
+from app.lookup.fetching import codec
+from app.lookup.fetching.cache import MemoryCache, RedisCache
+from app.lookup.fetching.outcome import Outcome
+from app.lookup.fetching.service import build_cache
 from tests.support.cache_samples import BALANCE, ERRORS, SCHEDULE
 
 FETCHED = datetime(2026, 11, 21, 10, 15, 30, 123456, tzinfo=UTC)
@@ -108,7 +108,7 @@ def test_unreachable_redis_misses_quietly_and_backs_off(caplog):
         backoff_seconds=60,
     )
     outcome = Outcome(BALANCE, None, FETCHED)
-    with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
+    with caplog.at_level(logging.WARNING, logger="app.lookup.fetching.cache"):
         cache.set("balance:565039505:2199:0::", outcome, 30)
         assert not cache.available  # the breaker opened
         assert cache.get("balance:565039505:2199:0::") is None

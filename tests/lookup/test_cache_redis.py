@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import pytest
 
-from app.lookup import codec
-from app.lookup.cache import RedisCache
-from app.lookup.outcome import Outcome
+from app.lookup.fetching import codec
+from app.lookup.fetching.cache import RedisCache
+from app.lookup.fetching.outcome import Outcome
 from app.sandbox import data as demo
 from tests.conftest import normalize_spaces, soup
 from tests.support.cache_samples import BALANCE, ERRORS, SCHEDULE
@@ -95,12 +95,12 @@ def test_damaged_points_are_misses_with_one_warning_and_no_key(redis_prefix, red
     redis_server.set(redis_prefix + keys[2], _with_points("NaN", good))
     redis_server.set(redis_prefix + keys[3], _with_points("Infinity", good))
     cache = _cache(redis_prefix)
-    with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
+    with caplog.at_level(logging.WARNING, logger="app.lookup.fetching.cache"):
         found = cache.get_many(keys)
     assert set(found) == {keys[0]}
     assert found[keys[0]].value == BALANCE
     assert cache.available  # a damaged entry is not a Redis failure
-    [warning] = [r for r in caplog.records if r.name == "app.lookup.cache"]
+    [warning] = [r for r in caplog.records if r.name == "app.lookup.fetching.cache"]
     assert warning.levelno == logging.WARNING
     assert str(BALANCE.entity_id) not in warning.getMessage()
     assert redis_prefix not in warning.getMessage()
@@ -229,7 +229,7 @@ def test_redis_going_down_mid_run_leaves_lookups_working(
         assert redis_server.keys(redis_prefix + "*")  # it really went through Redis
         proxy.stop()
         upstream.clear_log()
-        with caplog.at_level(logging.WARNING, logger="app.lookup.cache"):
+        with caplog.at_level(logging.WARNING, logger="app.lookup.fetching.cache"):
             pages = [client.get(f"/members/{member}?program=all") for _ in range(2)]
             refreshed = client.get(f"/members/{member}?program=2199")
     finally:

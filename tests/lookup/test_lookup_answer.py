@@ -16,8 +16,8 @@ from babel.dates import format_date
 
 from app.capillary import PromisedSchedule, ScheduleEntry
 from app.formatting import days_from_today, format_points
-from app.lookup.answer import build_answer, build_past_due
-from app.lookup.timeline import build_timeline
+from app.lookup.page.answer import build_answer, build_past_due
+from app.lookup.page.timeline import build_timeline
 from app.sandbox import data as demo
 from tests.conftest import TEST_ZONE, frozen_today, normalize_spaces, sandbox_config, soup
 from tests.support.lookup_helpers import schedule

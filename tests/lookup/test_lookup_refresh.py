@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditRecord
 from app.extensions import db
-from app.lookup.page import age_seconds, age_text
+from app.lookup.page.model import age_seconds, age_text
 from app.sandbox import data as demo
 from tests.conftest import soup
 

@@ -12,12 +12,12 @@ from app.capillary import Balance, PromisedSchedule, ScheduleEntry, TriggerEntry
 from app.capillary.errors import UpstreamUnavailable
 from app.formatting import format_datetime, format_points, zone_label
 from app.lookup import identifiers
-from app.lookup.chart import build_chart
-from app.lookup.outcome import Outcome
-from app.lookup.page import build_page
-from app.lookup.scope import ALL, DEFAULT, InvalidParameters, LookupParams
-from app.lookup.service import MemberData, plan_calls
-from app.lookup.timeline import build_timeline, points_type_label
+from app.lookup.fetching.outcome import MemberData, Outcome
+from app.lookup.fetching.plan import plan_calls
+from app.lookup.fetching.scope import ALL, DEFAULT, InvalidParameters, LookupParams
+from app.lookup.page.chart import build_chart
+from app.lookup.page.model import build_page
+from app.lookup.page.timeline import build_timeline, points_type_label
 from tests.conftest import frozen_today
 
 IST = timezone(timedelta(hours=5, minutes=30))

@@ -35,11 +35,10 @@ from app.capillary import (
 )
 from app.config_rules import ConfigError
 from app.extensions import db
-from app.lookup import codec
-from app.lookup.cache import MemoryCache
-from app.lookup.last_known import LAST_PREFIX, WHO_PREFIX, is_outage, who_key
-from app.lookup.outcome import Outcome
-from app.lookup.service import MemberData
+from app.lookup.fetching import codec
+from app.lookup.fetching.cache import MemoryCache
+from app.lookup.fetching.last_known import LAST_PREFIX, WHO_PREFIX, is_outage, who_key
+from app.lookup.fetching.outcome import MemberData, Outcome
 from tests.conftest import ADMIN, normalize_spaces, sandbox_config, sign_in, soup
 from tests.support.cache_samples import BALANCE
 from tests.support.fake_upstream import (

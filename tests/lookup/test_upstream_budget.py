@@ -30,8 +30,8 @@ from app.capillary import RateLimited
 from app.capillary.retry_after import parse_retry_after
 from app.config_rules import ConfigError
 from app.extensions import db, limiter
-from app.lookup.budget import BudgetExhausted, MemoryBudget, UpstreamBudget, pause_seconds
-from app.lookup.service import get_service
+from app.lookup.budget.counts import BudgetExhausted, MemoryBudget, UpstreamBudget, pause_seconds
+from app.lookup.fetching.service import get_service
 from tests.conftest import ADMIN, AGENT, FROZEN_AT, normalize_spaces, sandbox_config, sign_in, soup
 from tests.support.fake_upstream import (
     FAST,
@@ -330,8 +330,8 @@ RESERVE_ELSEWHERE = textwrap.dedent(
     """
     import json, sys
     from datetime import UTC, datetime
-    from app.lookup.budget import BudgetExhausted, MemoryBudget, UpstreamBudget
-    from app.lookup.budget_redis import RedisBudget
+    from app.lookup.budget.counts import BudgetExhausted, MemoryBudget, UpstreamBudget
+    from app.lookup.budget.shared import RedisBudget
 
     url, prefix, ceiling, kinds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     now = lambda: datetime.now(UTC)
@@ -437,7 +437,7 @@ def test_redis_down_leaves_lookups_going_counted_in_this_process(desk, fake, own
     assert direct.zcard(prefix + "balance") == BALANCES_PER_PAGE  # really counted in Redis
     direct.close()
     own_redis.kill()
-    with caplog.at_level(logging.WARNING, logger="app.lookup.budget_redis"):
+    with caplog.at_level(logging.WARNING, logger="app.lookup.budget.shared"):
         pages = [member_page(agent) for _ in range(3)]
     # No 500: the first two fit this process's own count; the third would pass the ceiling.
     assert [page.status_code for page in pages] == [200, 200, 503]

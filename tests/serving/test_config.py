@@ -79,7 +79,7 @@ def test_a_page_waits_four_seconds_by_default_and_its_calls_give_up_with_it():
 
 
 def test_the_upstream_wait_leaves_the_page_its_margin_of_the_deadline():
-    from app.lookup.service import PAGE_MARGIN_SECONDS, upstream_wait
+    from app.lookup.fetching.service import PAGE_MARGIN_SECONDS, upstream_wait
 
     assert upstream_wait(4.0) == 4.0 - PAGE_MARGIN_SECONDS
     # A deadline shorter than twice the margin keeps half of itself for the upstream.

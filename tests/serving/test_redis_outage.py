@@ -50,7 +50,7 @@ def _shown_balance(client, location) -> str:
 
 # The loggers of what Redis serves. Other warnings may land in caplog from threads of
 # earlier tests' apps (a background readiness probe, say) and say nothing about Redis.
-REDIS_USERS = ("flask-limiter", "app.lookup.cache", "app.rate_limits")
+REDIS_USERS = ("flask-limiter", "app.lookup.fetching.cache", "app.rate_limits")
 
 
 def _problems(caplog) -> list[logging.LogRecord]:

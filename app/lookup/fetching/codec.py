@@ -4,8 +4,8 @@ Explicit on purpose, never pickle: whoever can write to a shared cache must not 
 make this app run code. Points travel as Decimal strings (exact), times as ISO 8601 with the
 zone's name when it has one (so "IST" stays "IST", not a bare "+05:30"), errors as the name
 of a known CapillaryError subclass with its code, status, message and request id. Besides
-outcomes the cache holds member ids (the last-known identifier map, app/lookup/last_known.py);
-encode_entry and decode_entry take either.
+outcomes the cache holds member ids (the last-known identifier map,
+app/lookup/fetching/last_known.py); encode_entry and decode_entry take either.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from app.capillary.models import (
     TriggerEntry,
     UpstreamMessage,
 )
-from app.lookup.outcome import Outcome
+from app.lookup.fetching.outcome import Outcome
 
 FORMAT_VERSION = 1
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.lookup.budget import MemoryBudget, UpstreamBudget
-from app.lookup.budget_redis import RedisBudget
+from app.lookup.budget.counts import MemoryBudget, UpstreamBudget
+from app.lookup.budget.shared import RedisBudget
 
 DEFAULT_KEY_PREFIX = "pointsdesk:budget:"
 SHARED_SCHEMES = ("redis://", "rediss://", "redis+unix://")

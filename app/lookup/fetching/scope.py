@@ -11,6 +11,9 @@ from datetime import date
 
 ALL = "all"
 DEFAULT = "default"
+# The deep link's names for the dates, and the member page's form's names for them.
+LINK_DATES = ("from", "to")
+VIEW_FORM_DATES = frozenset({"start_date", "end_date"})
 
 
 def latest_end_date(today: date) -> date:
@@ -104,6 +107,36 @@ class LookupParams:
         if end and end > latest_end_date(today):
             raise InvalidParameters("The end date must be within 100 years from today.", "end")
         return cls(_resolve_default(program, default_program), start, end)
+
+    @classmethod
+    def from_link(
+        cls,
+        args: Mapping[str, str],
+        programs: Mapping[int, str],
+        default_program: int | None,
+        today: date,
+    ) -> tuple[LookupParams, InvalidParameters | None]:
+        """Parse a member page's deep link, forgiving a bad date: the dates are dropped and
+        the error returned beside the scope, for the page to show on its own date fields.
+        A bad program still raises InvalidParameters: the page cannot correct it."""
+        try:
+            return cls.from_query(args, programs, default_program, today), None
+        except InvalidParameters as exc:
+            if exc.field is None:
+                raise
+            undated = {key: value for key, value in args.items() if key not in LINK_DATES}
+            return cls.from_query(undated, programs, default_program, today), exc
+
+    @staticmethod
+    def link_query(view_form_args: Mapping[str, str]) -> dict[str, str]:
+        """The member page's program/dates form, submitted as a GET, as the deep link's query
+        (from/to for the dates, empty ones left out)."""
+        query = {
+            "program": view_form_args.get("program", ""),
+            "from": view_form_args.get("start_date", ""),
+            "to": view_form_args.get("end_date", ""),
+        }
+        return {key: value for key, value in query.items() if value}
 
 
 def program_from_text(text: str) -> int | str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.lookup.budget import APIS, UpstreamBudget
+from app.lookup.budget.counts import APIS, UpstreamBudget
 
 API_NAMES = {"balance": "Points balance", "schedule": "Promised-points schedule"}
 

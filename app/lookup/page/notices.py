@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.capillary import CapillaryError
-from app.lookup.explanations import explain, explain_warning
-from app.lookup.scope import program_name
-from app.lookup.service import MemberData
+from app.explanations import explain, explain_warning
+from app.lookup.fetching.outcome import MemberData
+from app.lookup.fetching.scope import program_name
 
 
 @dataclass(frozen=True, slots=True)

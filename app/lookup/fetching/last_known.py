@@ -33,8 +33,8 @@ from app.capillary import (
     UpstreamApiError,
     UpstreamUnavailable,
 )
-from app.lookup.cache import OutcomeCache
-from app.lookup.outcome import Outcome
+from app.lookup.fetching.cache import OutcomeCache
+from app.lookup.fetching.outcome import Outcome
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from app.capillary import Balance, CapillaryError
+from app.explanations import explain
 from app.formatting import age_text, format_datetime, format_time
-from app.lookup.answer import Answer, PastDueLine, build_answer, build_past_due
-from app.lookup.chart import Chart, build_chart
-from app.lookup.explanations import explain
-from app.lookup.months import TimelineMonth, group_months
-from app.lookup.notices import Notice, build_failures, build_warnings
-from app.lookup.scope import ALL, LookupParams, program_name, scope_label
-from app.lookup.service import MemberData
-from app.lookup.timeline import TimelineDay, TriggerRow, build_timeline, build_triggers
+from app.lookup.fetching.outcome import MemberData
+from app.lookup.fetching.scope import ALL, LookupParams, program_name, scope_label
+from app.lookup.page.answer import Answer, PastDueLine, build_answer, build_past_due
+from app.lookup.page.chart import Chart, build_chart
+from app.lookup.page.months import TimelineMonth, group_months
+from app.lookup.page.notices import Notice, build_failures, build_warnings
+from app.lookup.page.timeline import TimelineDay, TriggerRow, build_timeline, build_triggers
 
 __all__ = ["age_text"]  # re-exported: the page's "12 seconds ago"
 

@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 
-from app.lookup.budget import APIS, WINDOW_SECONDS, MemoryBudget, Refusal, Usage
+from app.lookup.budget.counts import APIS, WINDOW_SECONDS, MemoryBudget, Refusal, Usage
 from app.redis_links import (
     REDIS_BACKOFF_SECONDS,
     REDIS_SOCKET_TIMEOUT,

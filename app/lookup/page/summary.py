@@ -12,10 +12,9 @@ from app.formatting import (
     format_points,
     zone_label,
 )
-from app.lookup.page import MemberPage
+from app.lookup.page.model import MemberPage
 
 NEXT_CONVERSIONS = 3
-FROM_A_LINK = "Capillary customer id (opened from a link)"
 
 
 def ticket_summary(page: MemberPage, looked_up: str) -> str:

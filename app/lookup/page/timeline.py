@@ -13,8 +13,8 @@ from operator import itemgetter
 
 from app.capillary import PromisedSchedule
 from app.formatting import same_zone
-from app.lookup.answer import split_past_due
-from app.lookup.scope import program_name
+from app.lookup.fetching.scope import program_name
+from app.lookup.page.answer import split_past_due
 
 ZERO = Decimal(0)
 

@@ -6,8 +6,8 @@ from flask import render_template
 
 from app.auth.access import requires
 from app.lookup.blueprint import bp
-from app.lookup.budget_page import budget_page
-from app.lookup.service import get_service
+from app.lookup.budget.page import budget_page
+from app.lookup.fetching.service import get_service
 
 
 @bp.get("/admin/upstream-budget")

@@ -1,7 +1,6 @@
 """The lookup service: plans the upstream calls for one member page and runs them in one round.
 
-A page needs the balance for the chosen scope, one balance per configured program (the
-all-programs balance is a single sum) and the promised-points schedule. All go out at once on
+A page's calls (plan.py) all go out at once on
 a shared, bounded pool; each outcome is cached by member id so that the page a lookup redirects
 to, a reload, or a colleague's deep link costs no second round.
 """
@@ -9,12 +8,10 @@ to, a reload, or a colleague's deep link costs no second round.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,20 +19,19 @@ from flask import Flask, current_app
 
 from app import metrics
 from app.capillary import (
-    Balance,
     CapillaryClient,
     CapillaryError,
     MemberRef,
-    PromisedSchedule,
     UpstreamTimeout,
 )
 from app.clock import SystemClock
-from app.lookup.budget import UpstreamBudget
-from app.lookup.budget_setup import build_budget
-from app.lookup.cache import MemoryCache, OutcomeCache, RedisCache
-from app.lookup.last_known import LastKnown
-from app.lookup.outcome import Outcome
-from app.lookup.scope import LookupParams
+from app.lookup.budget.counts import UpstreamBudget
+from app.lookup.budget.setup import build_budget
+from app.lookup.fetching.cache import MemoryCache, OutcomeCache, RedisCache
+from app.lookup.fetching.last_known import LastKnown
+from app.lookup.fetching.outcome import MemberData, Outcome
+from app.lookup.fetching.plan import Call, plan_calls
+from app.lookup.fetching.scope import LookupParams
 
 logger = logging.getLogger(__name__)
 
@@ -45,120 +41,12 @@ PAGE_MARGIN_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
-    """One upstream call of a page, independent of how the member is named."""
+class Freshness:
+    """How long outcomes are reused: a success, a failure, and last-known figures (0: off)."""
 
-    kind: str  # "balance" or "schedule"
-    program_id: int | None = None
-    all_programs: bool = False
-    start: str | None = None
-    end: str | None = None
-
-    def cache_key(self, member_id: int) -> str:
-        """Key by member id and call parameters; never by an identifier."""
-        return (
-            f"{self.kind}:{member_id}:{self.program_id}:{int(self.all_programs)}"
-            f":{self.start or ''}:{self.end or ''}"
-        )
-
-    def run(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
-        """Make this call upstream, counted in the metrics by outcome with its time."""
-        started, outcome = time.monotonic(), metrics.OTHER
-        try:
-            answer = self._call(client, member, params)
-            outcome = "ok"
-            return answer
-        except CapillaryError as exc:
-            outcome = metrics.call_outcome(exc)
-            raise
-        finally:
-            metrics.upstream_call(self.kind, outcome, time.monotonic() - started)
-
-    def _call(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
-        if self.kind == "balance":
-            return client.get_balance(
-                member, program_id=self.program_id, all_programs=self.all_programs
-            )
-        return client.get_schedule(
-            member,
-            program_id=self.program_id,
-            all_programs=self.all_programs,
-            start_date=params.start_date,
-            end_date=params.end_date,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The calls a page needs; the scope's balance may be one of the per-program calls."""
-
-    scope_balance: Call
-    program_balances: dict[int, Call]
-    schedule: Call
-
-    @property
-    def calls(self) -> list[Call]:
-        """Each distinct call once."""
-        unique: dict[Call, None] = {self.scope_balance: None}
-        unique.update(dict.fromkeys(self.program_balances.values()))
-        unique[self.schedule] = None
-        return list(unique)
-
-
-def plan_calls(params: LookupParams, programs: Mapping[int, str]) -> Plan:
-    """Decide the calls for a page: scope balance, one balance per program, the schedule."""
-    per_program = {pid: Call("balance", program_id=pid) for pid in programs}
-    scope = per_program.get(params.program_id) if params.program_id is not None else None
-    if scope is None:
-        scope = Call("balance", program_id=params.program_id, all_programs=params.all_programs)
-    schedule = Call(
-        "schedule",
-        program_id=params.program_id,
-        all_programs=params.all_programs,
-        start=params.start_date.isoformat() if params.start_date else None,
-        end=params.end_date.isoformat() if params.end_date else None,
-    )
-    return Plan(scope, per_program, schedule)
-
-
-@dataclass(frozen=True, slots=True)
-class MemberData:
-    """Everything fetched for one member page."""
-
-    member_id: int | None
-    params: LookupParams
-    scope_balance: Outcome[Balance]
-    program_balances: dict[int, Outcome[Balance]]
-    schedule: Outcome[PromisedSchedule]
-    upstream_calls: int = 0
-    upstream_ms: int = 0
-    errors: tuple[CapillaryError, ...] = field(default=())
-
-    @property
-    def outcomes(self) -> list[Outcome[Any]]:
-        """Every call's outcome: the scope's balance, the schedule, each program's balance."""
-        return [self.scope_balance, self.schedule, *self.program_balances.values()]
-
-    @property
-    def all_failed(self) -> bool:
-        """Whether no call succeeded."""
-        return not any(outcome.ok for outcome in self.outcomes)
-
-    @property
-    def fetched_at(self) -> datetime:
-        """When the oldest figure on the page was fetched."""
-        return min(outcome.fetched_at for outcome in self.outcomes)
-
-    @property
-    def stale(self) -> bool:
-        """Whether some figures are last known: the upstream did not answer for them now."""
-        return any(outcome.stale for outcome in self.outcomes)
-
-    @property
-    def stale_since(self) -> datetime | None:
-        """When the oldest last-known figure was fetched, or None when every figure is fresh."""
-        times = [outcome.fetched_at for outcome in self.outcomes if outcome.stale]
-        return min(times) if times else None
+    cache_seconds: float
+    error_cache_seconds: float
+    stale_max_seconds: float = 0.0
 
 
 class LookupService:
@@ -172,38 +60,20 @@ class LookupService:
         programs: Mapping[int, str],
         *,
         deadline: float,
-        cache_seconds: float,
-        error_cache_seconds: float,
-        max_concurrent: int = 28,
+        freshness: Freshness,
         clock: Callable[[], datetime] | None = None,
         budget: UpstreamBudget | None = None,
-        stale_max_seconds: float = 0.0,
     ) -> None:
         self.client = client
         self.cache = cache
         self.pool = pool
         self.programs = dict(programs)
         self.deadline = deadline
-        self.cache_seconds = cache_seconds
-        self.error_cache_seconds = error_cache_seconds
+        self.freshness = freshness
         self.clock = clock or SystemClock().now
-        self.max_concurrent = max_concurrent
         # Calls per minute for every worker and server; unlimited unless configured.
         self.budget = budget or UpstreamBudget.unlimited(self.clock)
-        self.last_known = LastKnown(cache, stale_max_seconds, self.clock)
-        # The bulkhead: lookups beyond this many at once are turned away at the door, so a
-        # hung upstream can hold at most this many request threads and /healthz stays fast.
-        self._slots = threading.BoundedSemaphore(max_concurrent)
-
-    @contextmanager
-    def slot(self) -> Iterator[bool]:
-        """Claim one of the lookup slots without waiting; yields whether one was free."""
-        granted = self._slots.acquire(blocking=False)
-        try:
-            yield granted
-        finally:
-            if granted:
-                self._slots.release()
+        self.last_known = LastKnown(cache, freshness.stale_max_seconds, self.clock)
 
     def fetch(
         self,
@@ -287,7 +157,9 @@ class LookupService:
         return results
 
     def _ttl(self, outcome: Outcome[Any]) -> float:
-        return self.cache_seconds if outcome.ok else self.error_cache_seconds
+        if outcome.ok:
+            return self.freshness.cache_seconds
+        return self.freshness.error_cache_seconds
 
 
 def _entity_id(outcomes: Any) -> int | None:
@@ -312,12 +184,13 @@ def init_app(app: Flask) -> None:
         pool,
         config["CAPILLARY_PROGRAMS"],
         deadline=upstream_wait(config["LOOKUP_DEADLINE"]),
-        cache_seconds=config["LOOKUP_CACHE_SECONDS"],
-        error_cache_seconds=config["LOOKUP_ERROR_CACHE_SECONDS"],
-        max_concurrent=config["LOOKUP_MAX_CONCURRENT"],
+        freshness=Freshness(
+            cache_seconds=config["LOOKUP_CACHE_SECONDS"],
+            error_cache_seconds=config["LOOKUP_ERROR_CACHE_SECONDS"],
+            stale_max_seconds=config["LOOKUP_STALE_MAX_SECONDS"],
+        ),
         clock=app.extensions["clock"].now,
         budget=build_budget(config, app.extensions["clock"].now),
-        stale_max_seconds=config["LOOKUP_STALE_MAX_SECONDS"],
     )
 
 
@@ -332,7 +205,7 @@ def build_cache(config: Mapping[str, Any]) -> OutcomeCache:
     url = config.get("CACHE_REDIS_URL")
     if not url:
         return MemoryCache()
-    from app.lookup import codec
+    from app.lookup.fetching import codec
 
     return RedisCache(
         url,
