@@ -11,6 +11,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from app.audit.models import KINDS, OUTCOME_WORDS, OUTCOMES
@@ -19,28 +20,31 @@ from app.validation import DateWithin, WholeNumberWithin
 NO_REASON = "-"
 
 
-class AuditFilterForm(FlaskForm):
-    """Filters shared by the audit page and its CSV export."""
-
-    staff = StringField("Staff user", validators=[Optional()])
-    member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(0, 2**63 - 1)])
+def identifier_fields(damaged: str) -> tuple[UnboundField, UnboundField]:
+    """The typed identifier and the identifier_hash links carry instead; damaged: its error."""
+    # A factory, not a mixin: a mixin's fields would sort before the form's own (WTForms orders
+    # fields by creation), moving them in each page's error summary.
     identifier = StringField(
         "Identifier (mobile, email, ...)",
         validators=[Optional()],
         description="Hashed before searching; never stored or shown.",
     )
-    # The identifier filter in links: an HMAC-SHA256 hex digest, never the identifier.
+    # An HMAC-SHA256 hex digest (app/audit/service.identifier_hash), never the identifier.
     identifier_hash = HiddenField(
         "Identifier hash",
-        validators=[
-            Optional(),
-            Regexp(
-                r"[0-9a-f]{64}\Z",
-                flags=re.IGNORECASE,
-                message="This link's identifier filter is damaged; clear it and type the "
-                "identifier again.",
-            ),
-        ],
+        validators=[Optional(), Regexp(r"[0-9a-f]{64}\Z", flags=re.IGNORECASE, message=damaged)],
+    )
+    return identifier, identifier_hash
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters shared by the audit page and its CSV export."""
+
+    staff = StringField("Staff user", validators=[Optional()])
+    member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(0, 2**63 - 1)])
+    # The identifier filter in links is identifier_hash, never the identifier.
+    identifier, identifier_hash = identifier_fields(
+        "This link's identifier filter is damaged; clear it and type the identifier again."
     )
     # Dates in the zone the page shows times in (the staff member's, see app/auth/preferences).
     date_from = DateField("From", validators=[Optional(), DateWithin()])
@@ -83,18 +87,7 @@ class MemberReportForm(FlaskForm):
     """Whose report: a member id, an identifier (hashed at once), or both."""
 
     member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(1, 2**63 - 1)])
-    identifier = StringField(
-        "Identifier (mobile, email, ...)",
-        validators=[Optional()],
-        description="Hashed before searching; never stored or shown.",
-    )
-    identifier_hash = HiddenField(
-        "Identifier hash",
-        validators=[
-            Optional(),
-            Regexp(r"[0-9a-f]{64}\Z", flags=re.IGNORECASE, message="This link is damaged."),
-        ],
-    )
+    identifier, identifier_hash = identifier_fields("This link is damaged.")
 
     def validate(self, extra_validators: dict | None = None) -> bool:
         """The fields' own checks, then: something to report on."""

@@ -256,6 +256,34 @@ def test_other_filters_keep_the_identifier_hash_until_it_is_cleared(app, admin_c
     assert response.location == f"/admin/audit?identifier_hash={_hash(app, '9876543210')}"
 
 
+@pytest.mark.parametrize(
+    ("url", "lowest_id", "damaged"),
+    [
+        (
+            "/admin/audit",
+            0,
+            "This link's identifier filter is damaged; clear it and type the identifier again.",
+        ),
+        ("/admin/audit/member", 1, "This link is damaged."),
+    ],
+)
+def test_both_identifier_forms_hint_and_refuse_a_damaged_hash_in_their_own_words(
+    admin_client, url, lowest_id, damaged
+):
+    response = admin_client.get(url, query_string={"member_id": "-1", "identifier_hash": "zz"})
+    assert response.status_code == 400
+    page = soup(response)
+    # In the form's own order: the member id's error first, then the damaged link's.
+    assert [a.get_text() for a in page.select(".error-summary a")] == [
+        f"Member id: Enter a whole number from {lowest_id} to {2**63 - 1}.",
+        f"Identifier hash: {damaged}",
+    ]
+    assert page.select_one("input[type=hidden][name=identifier_hash]")
+    hint = page.select_one("#identifier-hint").get_text()
+    assert hint == "Hashed before searching; never stored or shown."
+    assert page.select_one("label[for=identifier]").get_text() == "Identifier (mobile, email, ...)"
+
+
 def test_the_page_never_shows_identifier_hashes(app, admin_client, trail):
     digest = _hash(app, "111")
     page = soup(admin_client.get("/admin/audit", query_string={"identifier_hash": digest}))

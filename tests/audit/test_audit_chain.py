@@ -1,5 +1,6 @@
-"""The audit trail's hash chain on SQLite: `flask audit verify` names the first broken
-record; `flask audit prune` leaves it verifiable from the first kept record."""
+"""The audit trail's hash chain: `flask audit verify` names the first broken record, on SQLite
+and on PostgreSQL (the `db_app` tests); `flask audit prune` leaves it verifiable from the
+first kept record."""
 
 from __future__ import annotations
 
@@ -18,9 +19,22 @@ from tests.conftest import AGENT, sandbox_config
 from tests.support.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 
 
-def test_an_untouched_trail_verifies(app):
-    ids = write_lookups(app, AGENT, 5)
-    code, output = verify(app)
+@pytest.fixture(
+    params=[
+        pytest.param("app", id="sqlite"),
+        # The postgres mark lets `-m postgres` pick these; pg_app skips them (fails them under
+        # CI=true) when there is no server.
+        pytest.param("pg_app", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_app(request):
+    """The test's app on SQLite, then on PostgreSQL: AGENT and ADMIN, an empty trail."""
+    return request.getfixturevalue(request.param)
+
+
+def test_an_untouched_trail_verifies(db_app):
+    ids = write_lookups(db_app, AGENT, 5)
+    code, output = verify(db_app)
     assert code == 0, output
     assert output.strip() == f"The audit trail is intact: 5 record(s), #{ids[0]} to #{ids[-1]}."
 
@@ -44,41 +58,43 @@ def test_each_record_carries_the_hash_of_the_one_before(app):
         ("at", "2020-01-01 00:00:00.000000"),
     ],
 )
-def test_an_edited_record_is_named(app, column, value):
-    ids = write_lookups(app, AGENT, 5)
-    execute(app, f"UPDATE audit_record SET {column} = :v WHERE id = :id", v=value, id=ids[2])
-    code, output = verify(app)
+def test_an_edited_record_is_named(db_app, column, value):
+    ids = write_lookups(db_app, AGENT, 5)
+    execute(db_app, f"UPDATE audit_record SET {column} = :v WHERE id = :id", v=value, id=ids[2])
+    code, output = verify(db_app)
     assert code == 1
     assert f"BROKEN at record #{ids[2]}: its contents do not match its hash" in output
 
 
-def test_a_recomputed_hash_without_the_key_is_caught_by_the_next_link(app):
-    ids = write_lookups(app, AGENT, 4)
-    execute(app, "UPDATE audit_record SET record_hash = :h WHERE id = :id", h="f" * 64, id=ids[1])
-    code, output = verify(app)
+def test_a_recomputed_hash_without_the_key_is_caught_by_the_next_link(db_app):
+    ids = write_lookups(db_app, AGENT, 4)
+    execute(
+        db_app, "UPDATE audit_record SET record_hash = :h WHERE id = :id", h="f" * 64, id=ids[1]
+    )
+    code, output = verify(db_app)
     assert code == 1 and f"record #{ids[1]}" in output
 
 
-def test_a_removed_record_is_named_by_the_one_after_it(app):
-    ids = write_lookups(app, AGENT, 5)
-    execute(app, "DELETE FROM audit_record WHERE id = :id", id=ids[2])
-    code, output = verify(app)
+def test_a_removed_record_is_named_by_the_one_after_it(db_app):
+    ids = write_lookups(db_app, AGENT, 5)
+    execute(db_app, "DELETE FROM audit_record WHERE id = :id", id=ids[2])
+    code, output = verify(db_app)
     assert code == 1
     assert f"BROKEN at record #{ids[3]}: it does not follow record #{ids[1]}" in output
 
 
-def test_removed_last_records_are_noticed(app):
-    ids = write_lookups(app, AGENT, 5)
-    execute(app, "DELETE FROM audit_record WHERE id >= :id", id=ids[3])
-    code, output = verify(app)
+def test_removed_last_records_are_noticed(db_app):
+    ids = write_lookups(db_app, AGENT, 5)
+    execute(db_app, "DELETE FROM audit_record WHERE id >= :id", id=ids[3])
+    code, output = verify(db_app)
     assert code == 1
     assert f"the chain's last records are missing: records after record #{ids[2]}" in output
 
 
-def test_removed_first_records_are_noticed(app):
-    ids = write_lookups(app, AGENT, 5)
-    execute(app, "DELETE FROM audit_record WHERE id <= :id", id=ids[1])
-    code, output = verify(app)
+def test_removed_first_records_are_noticed(db_app):
+    ids = write_lookups(db_app, AGENT, 5)
+    execute(db_app, "DELETE FROM audit_record WHERE id <= :id", id=ids[1])
+    code, output = verify(db_app)
     assert code == 1
     assert f"BROKEN at record #{ids[2]}: it does not follow the chain's start" in output
 

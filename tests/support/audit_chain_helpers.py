@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 from flask import Flask
 from flask_login import login_user
@@ -65,7 +64,3 @@ def execute(app: Flask, sql: str, **params: object) -> None:
     with app.app_context():
         db.session.execute(text(sql), params)
         db.session.commit()
-
-
-def day() -> timedelta:
-    return timedelta(days=1)
