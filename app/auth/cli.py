@@ -120,9 +120,8 @@ def set_password(name: str) -> None:
 @users.command("unlock")
 @click.argument("name")
 def unlock_user(name: str) -> None:
-    """Clear an account's failed sign-ins, so a locked-out account can sign in at once."""
-    from app.auth import throttle
-
+    """Lift an admin's lock and clear failed sign-ins, so the account can sign in at once."""
     user = _get_user(name)
-    cleared = throttle.unlock(user.username)
-    click.echo(f"Unlocked {user.username} ({cleared} failed sign-ins cleared).")
+    cleared: list[int] = []
+    _apply(lambda: cleared.append(staffing.unlock(user)))
+    click.echo(f"Unlocked {user.username} ({cleared[0]} failed sign-ins cleared).")

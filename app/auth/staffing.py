@@ -131,14 +131,14 @@ def lock(user: StaffUser) -> None:
     db.session.commit()
 
 
-def unlock(user: StaffUser) -> None:
+def unlock(user: StaffUser) -> int:
     """Let user sign in again, at once: an admin's lock is lifted and their recorded failed
-    sign-ins are forgiven (the same as `flask users unlock`)."""
+    sign-ins are forgiven (the staff pages and `flask users unlock`); returns how many."""
     if not user.locked and not throttle.is_locked(user.username):
         raise ChangeRefused(f"{user.username} is not locked.")
     user.locked = False
     trail.note("unlock", user.username, "failed sign-ins cleared")
-    throttle.unlock(user.username)  # commits, with the lines above
+    return throttle.unlock(user.username)  # commits, with the lines above
 
 
 def reset(user: StaffUser) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app.auth import throttle
+from app.auth import staffing, throttle
 from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, soup
 
 OFFICE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -82,3 +82,20 @@ def test_a_password_typed_as_the_user_name_stays_out_of_the_log(anon_client, cap
     failed = [text for text in texts if text.startswith("Failed sign-in for")]
     assert failed and failed[0].startswith(f"Failed sign-in for c*** ({len(TEST_PASSWORD)} ")
     assert [text for text in texts if text.startswith("Sign-in refused while locked: c***")]
+
+
+def test_flask_users_unlock_lifts_an_admins_lock(app, admin_client, anon_client):
+    # The staff pages' lock and the shell's unlock are one rule: the shell lifts it too.
+    with app.app_context():
+        user = staffing.find(AGENT)
+        staffing.lock(user)
+    assert _login(anon_client, AGENT).status_code != 302
+    result = app.test_cli_runner().invoke(args=["users", "unlock", AGENT])
+    assert result.exit_code == 0, result.output
+    assert _login(anon_client, AGENT).status_code == 302
+
+
+def test_flask_users_unlock_says_when_nothing_is_locked(app):
+    result = app.test_cli_runner().invoke(args=["users", "unlock", AGENT])
+    assert result.exit_code == 1
+    assert f"{AGENT} is not locked." in result.output
