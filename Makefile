@@ -32,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/flask --app app run --debug
 
 ## Production server: gunicorn with threaded workers (settings in gunicorn.conf.py).
-## Needs FLASK_SECRET_KEY, FLASK_AUDIT_HASH_KEY and the upstream settings (see README).
+## Needs FLASK_SECRET_KEY, FLASK_AUDIT_HASH_KEY and the upstream settings (see docs/configuration.md).
 serve: $(STAMP)
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/gunicorn -c gunicorn.conf.py
@@ -41,11 +41,13 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.lookup_bench
 
-## Set up and run the whole test suite.
+## Set up and run the whole test suite, over TEST_WORKERS pytest-xdist workers (default: one
+## per core; TEST_WORKERS=0 runs it in this one process).
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## The suite at moments where calendars turn (needs Debian's faketime): see .ci/anyday.
 test-anyday: $(STAMP)

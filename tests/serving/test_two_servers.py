@@ -1,7 +1,7 @@
 """Two servers, one desk: two app servers under gunicorn on one PostgreSQL database and one
 Redis share the cache, sign-in, the rate limits and the audit trail.
 
-The layout of README "Production": both servers get the same FLASK_SECRET_KEY and
+The layout of docs/operations.md "Two servers, one desk": both servers get the same FLASK_SECRET_KEY and
 FLASK_AUDIT_HASH_KEY, one database (a schema of this run in the `test` database, dropped at
 the end) and one Redis for the cache and the limits, under key prefixes of this run alone
 (only those keys are deleted at the end). The upstream is the embedded sandbox, whose request
