@@ -4,13 +4,19 @@ Starts the sandbox in its own process with an injected latency L per upstream re
 three programs, runs the app under gunicorn (gunicorn.conf.py), signs staff in through the
 real login form, and prints, from one run, each figure with its target and the ratio:
 
+- against the floor (bench/floor_app.py: the same upstream calls at once with requests and
+  the same figures in a Jinja page, nothing else), run under the same gunicorn settings
+  against the same sandbox, its lookups interleaved one by one with the desk's, at L = 0
+  and L = 100 ms: each app's p50 and p95 above L and its workers' CPU per lookup, and the
+  desk's as multiples of the floor's (the targets: at most 1.5x above L, 2x CPU);
+- upstream calls per lookup for each page kind: first screen, cached page, refresh;
 - lookup latency p50/p95 from pressing Look up to the member page received (POST, redirect
   and page, as a browser does) at L = 100 ms; every lookup uncached (its own date range),
   proved by the X-Upstream-Calls header;
-- throughput with 32 concurrent signed-in clients at L = 50 ms, its errors, and the app's CPU
-  per lookup (the gunicorn workers' user + system time from /proc over the same seconds),
-  beside the sandbox's and the load generator's over those seconds and the ceiling the three
-  together leave on this machine's cores;
+- throughput with 32 concurrent signed-in clients at L = 50 ms (reported, not a target),
+  its errors, and the app's CPU per lookup (the gunicorn workers' user + system time from
+  /proc over the same seconds), beside the sandbox's and the load generator's over those
+  seconds and the ceiling the three together leave on this machine's cores;
 - the cached member page, and the server time to render a member with 5,000 schedule entries;
 - p50 with two app servers on one PostgreSQL and one Redis (each POST on one server, its
   page on the other); left out, with the reason, when either is not there;
@@ -244,24 +250,25 @@ def measure_versus_floor(
     floor_times: list[float] = []
     desk_calls: set[tuple[int, int]] = set()
     floor_calls: set[int] = set()
-    desk_cpu = floor_cpu = 0.0
+    # Over the whole series, so work a worker finishes after its response is counted too;
+    # both servers idle through the same seconds.
+    desk_before = sum(harness.cpu_seconds(pid) for pid in desk_workers)
+    floor_before = sum(harness.cpu_seconds(pid) for pid in floor_workers)
     for n in range(count):
         start = first_day + timedelta(days=n)
-        before = sum(harness.cpu_seconds(pid) for pid in desk_workers)
         elapsed, response = client.look_up(start)
-        desk_cpu += sum(harness.cpu_seconds(pid) for pid in desk_workers) - before
         if response.status_code != 200:
             raise RuntimeError(f"desk lookup {n} answered {response.status_code}")
         desk_calls.add(upstream_calls(response))
         desk_times.append(elapsed)
-        before = sum(harness.cpu_seconds(pid) for pid in floor_workers)
         began = time.perf_counter()
         page = floor.get(floor_base + floor_link(start), timeout=30)
         floor_times.append(time.perf_counter() - began)
-        floor_cpu += sum(harness.cpu_seconds(pid) for pid in floor_workers) - before
         if page.status_code != 200:
             raise RuntimeError(f"floor lookup {n} answered {page.status_code}")
         floor_calls.add(int(page.headers["X-Upstream-Calls"]))
+    desk_cpu = sum(harness.cpu_seconds(pid) for pid in desk_workers) - desk_before
+    floor_cpu = sum(harness.cpu_seconds(pid) for pid in floor_workers) - floor_before
     return VersusFloor(
         latency_ms,
         Side(desk_times, desk_cpu, desk_calls),
@@ -582,8 +589,10 @@ def versus_lines(
     targets: Targets,
     refresh_calls: tuple[int, int],
     cached_calls: set[int],
+    verdicts: bool = True,
 ) -> list[str]:
-    """The comparison with the floor, and the upstream calls per page kind."""
+    """The comparison with the floor (with each target's verdict unless the caller lists
+    those with the others), and the upstream calls per page kind."""
     lines = [
         "Desk against the floor (bench/floor_app.py: Flask, requests, Jinja and nothing else), "
         "same gunicorn settings and sandbox, lookups interleaved one by one",
@@ -598,7 +607,8 @@ def versus_lines(
             f"{floor.above(95, at):.1f} ms = {one.ratio(95):.2f}x; CPU per lookup desk "
             f"{desk.cpu_ms():.1f} ms / floor {floor.cpu_ms():.1f} ms = {one.cpu_ratio():.2f}x"
         )
-    lines += [figure.line() for figure in versus_figures(versus, targets)]
+    if verdicts:
+        lines += [figure.line() for figure in versus_figures(versus, targets)]
     first = sorted(set().union(*(one.desk.calls for one in versus)))
     floor_calls = sorted(set().union(*(one.floor.calls for one in versus)))
     lines.append(
@@ -711,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
         Figure("upstream refusing: last-known page p50", pct(stale, 50), targets.deadline_s, "s"),
     ]
     lines = [
-        *versus_lines(versus, targets, refresh_calls, cached_calls),
+        *versus_lines(versus, targets, refresh_calls, cached_calls, verdicts=False),
         "",
         "Points Desk lookup benchmark (one run; figures, their targets and the ratio)",
         f"machine: {cores} cores (os.cpu_count), Python {sys.version.split()[0]}; "
