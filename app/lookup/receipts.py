@@ -72,9 +72,9 @@ def stage(staff_username: str, member_id: int, params: LookupParams) -> str:
     token = secrets.token_urlsafe(24)
     if _purge_due():
         db.session.execute(delete(LookupReceipt).where(LookupReceipt.created_at < _oldest_valid()))
-    # A plain INSERT: nothing reads the row back in this request.
+    # A plain INSERT into the table: nothing reads the row back in this request.
     db.session.execute(
-        insert(LookupReceipt).values(
+        insert(LookupReceipt.__table__).values(
             token_hash=_digest(token),
             staff_username=staff_username,
             member_id=member_id,
@@ -93,7 +93,8 @@ def redeem(token: object, staff_username: str, member_id: int, params: LookupPar
         return False
     try:
         used = db.session.execute(
-            delete(LookupReceipt).where(
+            delete(LookupReceipt)
+            .where(
                 LookupReceipt.token_hash == _digest(token),
                 LookupReceipt.staff_username == staff_username,
                 LookupReceipt.member_id == member_id,
@@ -102,6 +103,8 @@ def redeem(token: object, staff_username: str, member_id: int, params: LookupPar
                 _same(LookupReceipt.end_date, params.end_date),
                 LookupReceipt.created_at >= _oldest_valid(),
             )
+            # Nothing in the session to bring up to date: a plain DELETE.
+            .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
     except SQLAlchemyError as exc:
