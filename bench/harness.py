@@ -176,9 +176,16 @@ def prepare_database(env: Mapping[str, str], staff: list[str]) -> None:
 
 
 def start_gunicorn(
-    procs: Processes, env: Mapping[str, str], port: int, *, workers: int, threads: int
+    procs: Processes,
+    env: Mapping[str, str],
+    port: int,
+    *,
+    workers: int,
+    threads: int,
+    wsgi_app: str | None = None,
 ) -> str:
-    """The app under gunicorn with the repository's gunicorn.conf.py; returns its base URL."""
+    """The app (or wsgi_app, e.g. the benchmark's floor) under gunicorn with the repository's
+    gunicorn.conf.py; returns its base URL."""
     env = {
         **env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
@@ -186,7 +193,8 @@ def start_gunicorn(
         "GUNICORN_THREADS": str(threads),
         "GUNICORN_LOG_LEVEL": "warning",
     }
-    procs.start([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")], env)
+    args = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+    procs.start([*args, wsgi_app] if wsgi_app else args, env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -4,13 +4,19 @@ Starts the sandbox in its own process with an injected latency L per upstream re
 three programs, runs the app under gunicorn (gunicorn.conf.py), signs staff in through the
 real login form, and prints, from one run, each figure with its target and the ratio:
 
+- against the floor (bench/floor_app.py: the same upstream calls at once with requests and
+  the same figures in a Jinja page, nothing else), run under the same gunicorn settings
+  against the same sandbox, its lookups interleaved one by one with the desk's, at L = 0
+  and L = 100 ms: each app's p50 and p95 above L and its workers' CPU per lookup, and the
+  desk's as multiples of the floor's (the targets: at most 1.5x above L, 2x CPU);
+- upstream calls per lookup for each page kind: first screen, cached page, refresh;
 - lookup latency p50/p95 from pressing Look up to the member page received (POST, redirect
   and page, as a browser does) at L = 100 ms; every lookup uncached (its own date range),
   proved by the X-Upstream-Calls header;
-- throughput with 32 concurrent signed-in clients at L = 50 ms, its errors, and the app's CPU
-  per lookup (the gunicorn workers' user + system time from /proc over the same seconds),
-  beside the sandbox's and the load generator's over those seconds and the ceiling the three
-  together leave on this machine's cores;
+- throughput with 32 concurrent signed-in clients at L = 50 ms (reported, not a target),
+  its errors, and the app's CPU per lookup (the gunicorn workers' user + system time from
+  /proc over the same seconds), beside the sandbox's and the load generator's over those
+  seconds and the ceiling the three together leave on this machine's cores;
 - the cached member page, and the server time to render a member with 5,000 schedule entries;
 - p50 with two app servers on one PostgreSQL and one Redis (each POST on one server, its
   page on the other); left out, with the reason, when either is not there;
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import statistics
 import sys
@@ -57,8 +64,10 @@ class Targets:
     latency_ms: float = 100.0
     throughput_latency_ms: float = 50.0
     clients: int = 32
-    lookups_per_second: float = 200.0
-    app_cpu_ms_per_lookup: float = 5.0
+    # Against the floor (bench/floor_app.py) in the same run: the desk's lookup time above
+    # L, and its workers' CPU per lookup, as multiples of the floor's.
+    overhead_vs_floor: float = 1.5
+    cpu_vs_floor: float = 2.0
     cached_page_ms: float = 10.0
     render_ms: float = 150.0
     deadline_s: float = 4.0  # LOOKUP_DEADLINE's default
@@ -161,6 +170,125 @@ def measure_lookups(client: Client, count: int, first_day: date) -> tuple[list[f
         calls.add(upstream_calls(response))
         times.append(elapsed)
     return times, calls
+
+
+FLOOR_APP = "bench.floor_app:app"
+
+
+def floor_env(sandbox: harness.SandboxProcess) -> dict[str, str]:
+    """Environment for the floor (bench/floor_app.py): the same sandbox and programs."""
+    return {
+        **os.environ,
+        "FLOOR_UPSTREAM_URL": sandbox.url,
+        "FLOOR_USERNAME": sandbox.username,
+        "FLOOR_PASSWORD": sandbox.password,
+        "FLOOR_PROGRAMS": json.dumps({str(k): v for k, v in PROGRAMS.items()}),
+        # It sets no cookie; this only quiets gunicorn.conf.py's warning about https.
+        "FLASK_SESSION_COOKIE_SECURE": "false",
+    }
+
+
+def floor_link(start: date) -> str:
+    """The floor's page for the benchmark member; the dates as the desk's lookup sends them."""
+    form = lookup_form(start)
+    return (
+        f"/members?mobile={MOBILE}&program={form['program']}"
+        f"&from={form['start_date']}&to={form['end_date']}"
+    )
+
+
+@dataclass
+class Side:
+    """One app's lookups in the floor comparison: seconds each, and its workers' CPU."""
+
+    times: list[float]
+    cpu: float
+    calls: set
+
+    def above(self, q: float, latency_ms: float) -> float:
+        """The q-th percentile of the lookup time less L, in ms."""
+        return pct(self.times, q) * 1000 - latency_ms
+
+    def cpu_ms(self) -> float:
+        """Worker CPU milliseconds per lookup."""
+        return self.cpu / len(self.times) * 1000
+
+
+@dataclass
+class VersusFloor:
+    """The desk and the floor at one upstream latency, their lookups interleaved."""
+
+    latency_ms: float
+    desk: Side
+    floor: Side
+
+    def ratio(self, q: float) -> float:
+        """The desk's overhead above L over the floor's, at the q-th percentile."""
+        return self.desk.above(q, self.latency_ms) / max(self.floor.above(q, self.latency_ms), 0.1)
+
+    def cpu_ratio(self) -> float:
+        """The desk's CPU per lookup over the floor's."""
+        return self.desk.cpu_ms() / max(self.floor.cpu_ms(), 0.01)
+
+
+def measure_versus_floor(
+    client: Client,
+    floor_base: str,
+    desk_workers: list[int],
+    floor_workers: list[int],
+    count: int,
+    first_day: date,
+    latency_ms: float,
+) -> VersusFloor:
+    """Uncached lookups on the desk (POST, redirect, page) and the floor (one GET),
+    interleaved one by one so both see the same machine; the CPU each server's workers
+    used meanwhile (a lookup on one app uses none of the other's workers)."""
+    floor = requests.Session()
+    client.look_up(first_day - timedelta(days=1))  # warm: connections on both sides
+    floor.get(floor_base + floor_link(first_day - timedelta(days=1)), timeout=30)
+    desk_times: list[float] = []
+    floor_times: list[float] = []
+    desk_calls: set[tuple[int, int]] = set()
+    floor_calls: set[int] = set()
+    # Over the whole series, so work a worker finishes after its response is counted too;
+    # both servers idle through the same seconds.
+    desk_before = sum(harness.cpu_seconds(pid) for pid in desk_workers)
+    floor_before = sum(harness.cpu_seconds(pid) for pid in floor_workers)
+    for n in range(count):
+        start = first_day + timedelta(days=n)
+        elapsed, response = client.look_up(start)
+        if response.status_code != 200:
+            raise RuntimeError(f"desk lookup {n} answered {response.status_code}")
+        desk_calls.add(upstream_calls(response))
+        desk_times.append(elapsed)
+        began = time.perf_counter()
+        page = floor.get(floor_base + floor_link(start), timeout=30)
+        floor_times.append(time.perf_counter() - began)
+        if page.status_code != 200:
+            raise RuntimeError(f"floor lookup {n} answered {page.status_code}")
+        floor_calls.add(int(page.headers["X-Upstream-Calls"]))
+    desk_cpu = sum(harness.cpu_seconds(pid) for pid in desk_workers) - desk_before
+    floor_cpu = sum(harness.cpu_seconds(pid) for pid in floor_workers) - floor_before
+    return VersusFloor(
+        latency_ms,
+        Side(desk_times, desk_cpu, desk_calls),
+        Side(floor_times, floor_cpu, floor_calls),
+    )
+
+
+def measure_refresh(client: Client, first_day: date) -> tuple[int, int]:
+    """Upstream calls of the member page's Refresh: (its POST, the page it redirects to)."""
+    _, shown = client.look_up(first_day)
+    path = shown.url.removeprefix(client.base)
+    member_path, _, query = path.partition("?")
+    response = client.session.post(
+        f"{client.base}{member_path}/refresh?{query}",
+        data={"csrf_token": client.token},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"refresh answered {response.status_code}")
+    return upstream_calls(response)
 
 
 def measure_naive(sandbox: harness.SandboxProcess, count: int, first_day: date) -> list[float]:
@@ -442,6 +570,55 @@ def measure_two_servers(
             conn.execute(f'DROP SCHEMA "{token}" CASCADE')
 
 
+def versus_figures(versus: list[VersusFloor], targets: Targets) -> list[Figure]:
+    """The targets against the floor: overhead above L (p50, p95) and CPU, at each L."""
+    overhead, cpu = targets.overhead_vs_floor, targets.cpu_vs_floor
+    figures = []
+    for one in versus:
+        at = f"L = {one.latency_ms:.0f} ms"
+        figures += [
+            Figure(f"vs floor, {at}: p50 above L, desk/floor", one.ratio(50), overhead, "x"),
+            Figure(f"vs floor, {at}: p95 above L, desk/floor", one.ratio(95), overhead, "x"),
+            Figure(f"vs floor, {at}: CPU per lookup, desk/floor", one.cpu_ratio(), cpu, "x"),
+        ]
+    return figures
+
+
+def versus_lines(
+    versus: list[VersusFloor],
+    targets: Targets,
+    refresh_calls: tuple[int, int],
+    cached_calls: set[int],
+    verdicts: bool = True,
+) -> list[str]:
+    """The comparison with the floor (with each target's verdict unless the caller lists
+    those with the others), and the upstream calls per page kind."""
+    lines = [
+        "Desk against the floor (bench/floor_app.py: Flask, requests, Jinja and nothing else), "
+        "same gunicorn settings and sandbox, lookups interleaved one by one",
+    ]
+    for one in versus:
+        desk, floor = one.desk, one.floor
+        at = one.latency_ms
+        lines.append(
+            f"L = {at:.0f} ms, n={len(desk.times)} each: above L p50 desk "
+            f"{desk.above(50, at):.1f} ms / floor {floor.above(50, at):.1f} ms = "
+            f"{one.ratio(50):.2f}x; p95 desk {desk.above(95, at):.1f} ms / floor "
+            f"{floor.above(95, at):.1f} ms = {one.ratio(95):.2f}x; CPU per lookup desk "
+            f"{desk.cpu_ms():.1f} ms / floor {floor.cpu_ms():.1f} ms = {one.cpu_ratio():.2f}x"
+        )
+    if verdicts:
+        lines += [figure.line() for figure in versus_figures(versus, targets)]
+    first = sorted(set().union(*(one.desk.calls for one in versus)))
+    floor_calls = sorted(set().union(*(one.floor.calls for one in versus)))
+    lines.append(
+        f"upstream calls per lookup, by page kind: first screen (POST + page) {first}; "
+        f"cached page {sorted(cached_calls)}; refresh (POST + page) {[refresh_calls]}; "
+        f"floor {floor_calls}"
+    )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the figures."""
     parser = argparse.ArgumentParser(description="Points Desk lookup benchmark")
@@ -449,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput duration")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=32, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="only the comparison with the floor and the calls per page kind (quick)",
+    )
     args = parser.parse_args(argv)
     targets = Targets()
     cores = os.cpu_count() or 1
@@ -466,7 +648,37 @@ def main(argv: list[str] | None = None) -> int:
             procs, env, harness.free_port(), workers=args.workers, threads=args.threads
         )
         workers = harness.children(procs.children[-1].pid)
+        floor_base = harness.start_gunicorn(
+            procs,
+            floor_env(sandbox),
+            harness.free_port(),
+            workers=args.workers,
+            threads=args.threads,
+            wsgi_app=FLOOR_APP,
+        )
+        floor_workers = harness.children(procs.children[-1].pid)
         client = Client(base)
+
+        versus = []
+        for n, at in enumerate((0.0, latency)):
+            sandbox.set_latency(at)
+            versus.append(
+                measure_versus_floor(
+                    client,
+                    floor_base,
+                    workers,
+                    floor_workers,
+                    args.lookups,
+                    first_day - timedelta(days=9000 - 1000 * n),
+                    at,
+                )
+            )
+        sandbox.set_latency(latency)
+        refresh_calls = measure_refresh(client, first_day - timedelta(days=7500))
+        _, cached_calls = measure_cached(client, 3, first_day - timedelta(days=7000))
+        if args.floor_only:
+            print("\n".join(versus_lines(versus, targets, refresh_calls, cached_calls)))  # noqa: T201
+            return 0
 
         look, calls = measure_lookups(client, args.lookups, first_day)
         naive = measure_naive(sandbox, args.lookups, first_day + timedelta(days=20000))
@@ -489,19 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = [
         Figure("lookup p50 (POST + redirect + page), ms", p50, targets.p50_ms(), "ms"),
         Figure("lookup p95, ms", p95, targets.p95_ms(), "ms"),
-        Figure(
-            f"throughput, {targets.clients} clients, L = {targets.throughput_latency_ms:.0f} ms",
-            rate,
-            targets.lookups_per_second,
-            "lookups/s",
-            higher_is_better=True,
-        ),
-        Figure(
-            "app CPU per lookup (gunicorn workers)",
-            run.per_lookup_ms(run.app_cpu),
-            targets.app_cpu_ms_per_lookup,
-            "ms",
-        ),
+        *versus_figures(versus, targets),
         Figure("throughput errors", run.errors, 0, "errors"),
         Figure("cached member page p50", c50, targets.cached_page_ms, "ms"),
         Figure("render, member with 5,000 schedule entries", render_ms, targets.render_ms, "ms"),
@@ -521,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
         Figure("upstream refusing: last-known page p50", pct(stale, 50), targets.deadline_s, "s"),
     ]
     lines = [
+        *versus_lines(versus, targets, refresh_calls, cached_calls, verdicts=False),
+        "",
         "Points Desk lookup benchmark (one run; figures, their targets and the ratio)",
         f"machine: {cores} cores (os.cpu_count), Python {sys.version.split()[0]}; "
         f"gunicorn gthread {args.workers} workers x {args.threads} threads; sandbox and load "
@@ -536,11 +738,12 @@ def main(argv: list[str] | None = None) -> int:
         f"upstream calls per lookup, uncached: {post_calls} (POST) + {page_calls} (page); "
         f"seen {sorted(calls)}; per cached page: {sorted(cached_calls)}",
         f"cached member page, n={len(cached)}: p50 {c50:.1f} ms, p95 {c95:.1f} ms",
-        f"throughput: {run.done} lookups in {run.elapsed:.1f} s, {run.errors} errors; CPU per "
+        f"throughput, {targets.clients} clients, L = {targets.throughput_latency_ms:.0f} ms: "
+        f"{rate:.1f} lookups/s ({run.done} in {run.elapsed:.1f} s), {run.errors} errors; CPU per "
         f"lookup: app {run.per_lookup_ms(run.app_cpu):.1f} ms, sandbox "
         f"{run.per_lookup_ms(run.sandbox_cpu):.1f} ms, load generator "
         f"{run.per_lookup_ms(run.load_cpu):.1f} ms; at that CPU these {cores} cores could "
-        f"do at most {run.ceiling(cores):.0f} lookups/s",
+        f"do at most {run.ceiling(cores):.0f} lookups/s (reported, not a target)",
         (
             f"2 app servers (gunicorn, 1 worker each) on one PostgreSQL and one Redis, "
             f"n={len(two)}: p50 {pct(two, 50) * 1000:.1f} ms, p95 {pct(two, 95) * 1000:.1f} ms"

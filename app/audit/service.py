@@ -7,7 +7,9 @@ import hmac
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -20,6 +22,7 @@ from app.dbtypes import utcnow
 from app.extensions import db
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Only digits and phone punctuation: treat as a phone number and keep the digits.
 _PHONE_LIKE = re.compile(r"^[\d\s+\-().]+$")
@@ -60,13 +63,16 @@ def record_lookup(
     start_date: date | None = None,
     end_date: date | None = None,
     reason: str | None = None,
-) -> None:
+    along: Callable[[], T] | None = None,
+) -> T | None:
     """Write one lookup to the audit trail as the signed-in staff member.
 
+    along: more writes for the same commit (the lookup's receipt); what it returned, or None
+    when the record had to be written without them.
     Raises AuditUnavailable when it cannot be written (no database, no signed-in staff):
     the lookup must then not be shown.
     """
-    _write(
+    return _write(
         AuditRecord(
             kind="lookup",
             identifier_type=identifier_type,
@@ -78,7 +84,8 @@ def record_lookup(
             start_date=start_date,
             end_date=end_date,
             reason=reason,
-        )
+        ),
+        along,
     )
 
 
@@ -97,7 +104,7 @@ def record_export(*, member_id: int | None, rows: int, kind: str = "export") -> 
     )
 
 
-def _write(record: AuditRecord) -> None:
+def _write(record: AuditRecord, along: Callable[[], T] | None = None) -> T | None:
     if record.outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {record.outcome!r}")
     if record.kind not in KINDS:
@@ -108,12 +115,16 @@ def _write(record: AuditRecord) -> None:
     record.staff_username = staff.username
     # Set here rather than by the column default: the chain's hash covers it.
     record.at = utcnow()
+    if along is not None:
+        # One commit for the record and what goes with it; should those writes fail, the
+        # record is written on its own, since a record lost refuses the lookup.
+        try:
+            return _commit(record, along)
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            logger.warning("Writing the audit record alone: %s", type(exc).__name__)
     try:
-        # Link first, add after: the chain's lock must be held before the INSERT takes an id,
-        # so that id order is chain order (PostgreSQL hands out ids outside transactions).
-        chain.link(record)
-        db.session.add(record)
-        db.session.commit()
+        _commit(record)
     except SQLAlchemyError as exc:
         db.session.rollback()
         # The class name only: the statement text would carry the member id.
@@ -124,6 +135,17 @@ def _write(record: AuditRecord) -> None:
             type(exc).__name__,
         )
         raise AuditUnavailable("The audit trail cannot be written") from exc
+    return None
+
+
+def _commit(record: AuditRecord, along: Callable[[], T] | None = None) -> T | None:
+    # Link first, add after: the chain's lock must be held before the INSERT takes an id,
+    # so that id order is chain order (PostgreSQL hands out ids outside transactions).
+    chain.link(record)
+    db.session.add(record)
+    result = along() if along is not None else None
+    db.session.commit()
+    return result
 
 
 def members_recently_shown(username: str, limit: int) -> list[AuditRecord]:

@@ -46,9 +46,10 @@ def look_up_candidates(
     second: Identifier | None,
     source: str,
     reason: str | None = None,
+    receipt: bool = False,
 ) -> Attempts:
     """Try the readings in order until one finds the member, something else goes wrong, or
-    the page deadline passes."""
+    the page deadline passes. receipt: as look_up's, for the reading that finds them."""
     assert candidates, "the form gives at least one reading"
     deadline = get_service().deadline
     started = time.monotonic()
@@ -67,6 +68,7 @@ def look_up_candidates(
             identifier_value=candidate.value,
             deadline=left,
             reason=reason,
+            receipt=receipt,
         )
         if not result.recorded or not isinstance(result.error, MemberNotFound):
             break

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import g
 
 from app.audit import AuditUnavailable, record_lookup
+from app.auth.access import current_staff
 from app.capillary import CapillaryError, MemberNotFound, MemberRef
 from app.extensions import db
 from app.lookup.fetching.outcome import MemberData, blocking_error
 from app.lookup.fetching.scope import LookupParams
 from app.lookup.fetching.service import get_service
+from app.lookup.receipts import stage
 
 # Where look_up leaves the request's lookup outcome (on flask.g) for the metrics.
 OUTCOME_KEY = "lookup_outcome"
@@ -19,12 +23,14 @@ OUTCOME_KEY = "lookup_outcome"
 
 @dataclass(frozen=True, slots=True)
 class AuditedLookup:
-    """What a lookup fetched, the error that sends staff back to the form, if any, and
-    whether its audit record was written (when not, nothing may be shown)."""
+    """What a lookup fetched, the error that sends staff back to the form, if any,
+    whether its audit record was written (when not, nothing may be shown) and the token of
+    the receipt written with it, if any."""
 
     data: MemberData
     error: CapillaryError | None
     recorded: bool
+    receipt: str | None = None
 
 
 def outcome_of(error: CapillaryError | None, stale: bool = False) -> str:
@@ -47,16 +53,27 @@ def look_up(
     deadline: float | None = None,
     refresh: bool = False,
     reason: str | None = None,
+    receipt: bool = False,
 ) -> AuditedLookup:
     """Fetch the member's page in one round (past the cache with refresh), then write its
     audit record (unless told the record was written already, for the page a lookup
-    redirects to). The only way the views reach the upstream."""
+    redirects to). The only way the views reach the upstream.
+
+    receipt: when the member is found, store in the record's commit the receipt that lets
+    the page this lookup redirects to be shown without a second record (receipts.py).
+    """
     data = _fetch_holding_no_connection(member, params, deadline=deadline, refresh=refresh)
     error = blocking_error(data)
     # How the request's lookup ended, for the metrics (app/lookup/bulkhead.py): the last
     # of a request's lookups is the one its page shows.
     setattr(g, OUTCOME_KEY, outcome_of(error))
-    written = not record or _write(
+    if not record:
+        return AuditedLookup(data, error, True)
+    along = None
+    if receipt and error is None and data.member_id is not None:
+        staff = current_staff()
+        along = partial(stage, staff.username if staff else "", data.member_id, params)
+    written, token = _write(
         identifier_type=identifier_type,
         identifier_value=identifier_value,
         member_id=data.member_id,
@@ -64,8 +81,9 @@ def look_up(
         outcome=outcome_of(error, data.stale),
         upstream_ms=data.upstream_ms,
         reason=reason,
+        along=along,
     )
-    return AuditedLookup(data, error, written)
+    return AuditedLookup(data, error, written, token)
 
 
 def _fetch_holding_no_connection(
@@ -109,9 +127,11 @@ def _write(
     outcome: str,
     upstream_ms: int | None,
     reason: str | None = None,
-) -> bool:
+    along: Callable[[], str] | None = None,
+) -> tuple[bool, str | None]:
+    """(whether the record was written, what along returned when written with it)."""
     try:
-        record_lookup(
+        token = record_lookup(
             identifier_type=identifier_type,
             identifier_value=identifier_value,
             member_id=member_id,
@@ -121,7 +141,8 @@ def _write(
             start_date=params.start_date if params else None,
             end_date=params.end_date if params else None,
             reason=reason,
+            along=along,
         )
     except AuditUnavailable:
-        return False
-    return True
+        return False, None
+    return True, token

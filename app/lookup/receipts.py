@@ -66,32 +66,24 @@ def _purge_due() -> bool:
         return True
 
 
-def issue(staff_username: str, member_id: int, params: LookupParams) -> str | None:
-    """Store a receipt for the page the lookup redirects to; its token, or None if it could
-    not be stored (the page then writes its own record: one record too many, none lost)."""
+def stage(staff_username: str, member_id: int, params: LookupParams) -> str:
+    """Add a receipt to the open transaction (the audit record's, so one commit writes both);
+    its token. The caller commits; a failed write raises SQLAlchemyError."""
     token = secrets.token_urlsafe(24)
-    try:
-        if _purge_due():
-            db.session.execute(
-                delete(LookupReceipt).where(LookupReceipt.created_at < _oldest_valid())
-            )
-        # A plain INSERT: nothing reads the row back in this request.
-        db.session.execute(
-            insert(LookupReceipt).values(
-                token_hash=_digest(token),
-                staff_username=staff_username,
-                member_id=member_id,
-                program_scope=params.audit_scope,
-                start_date=params.start_date,
-                end_date=params.end_date,
-                created_at=utcnow(),
-            )
+    if _purge_due():
+        db.session.execute(delete(LookupReceipt).where(LookupReceipt.created_at < _oldest_valid()))
+    # A plain INSERT into the table: nothing reads the row back in this request.
+    db.session.execute(
+        insert(LookupReceipt.__table__).values(
+            token_hash=_digest(token),
+            staff_username=staff_username,
+            member_id=member_id,
+            program_scope=params.audit_scope,
+            start_date=params.start_date,
+            end_date=params.end_date,
+            created_at=utcnow(),
         )
-        db.session.commit()
-    except SQLAlchemyError as exc:
-        db.session.rollback()
-        logger.warning("Could not store a lookup receipt: %s", type(exc).__name__)
-        return None
+    )
     return token
 
 
@@ -101,7 +93,8 @@ def redeem(token: object, staff_username: str, member_id: int, params: LookupPar
         return False
     try:
         used = db.session.execute(
-            delete(LookupReceipt).where(
+            delete(LookupReceipt)
+            .where(
                 LookupReceipt.token_hash == _digest(token),
                 LookupReceipt.staff_username == staff_username,
                 LookupReceipt.member_id == member_id,
@@ -110,6 +103,8 @@ def redeem(token: object, staff_username: str, member_id: int, params: LookupPar
                 _same(LookupReceipt.end_date, params.end_date),
                 LookupReceipt.created_at >= _oldest_valid(),
             )
+            # Nothing in the session to bring up to date: a plain DELETE.
+            .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
     except SQLAlchemyError as exc:

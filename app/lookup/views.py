@@ -144,6 +144,7 @@ def submit() -> Response | tuple[str, int]:
         second=_second(form),
         source=current_app.config["CAPILLARY_SOURCE"],
         reason=form.chosen_reason(),
+        receipt=True,
     )
     result = _reported(attempts.result)
     if not result.recorded:
@@ -161,7 +162,8 @@ def submit() -> Response | tuple[str, int]:
         found_by=matched.words if form.auto else None,
         reason=form.chosen_reason(),
     )
-    session[JUST_RECORDED_KEY] = receipts.issue(_staff_name(), data.member_id, params)
+    # Written with the audit record, in its commit.
+    session[JUST_RECORDED_KEY] = result.receipt
     return redirect(url_for("lookup.member", member_id=data.member_id, **params.to_query()))
 
 
@@ -195,11 +197,11 @@ def refresh(member_id: int) -> Response | tuple[str, int]:
     params, date_error = parsed
     if date_error is not None:
         return render_template("lookup/bad_link.html", message=str(date_error)), 400
-    result = _look_up_by_id(member_id, params, refresh=True)
+    result = _look_up_by_id(member_id, params, refresh=True, receipt=True)
     if not result.recorded:
         return _not_recorded()
     if result.error is None:
-        session[JUST_RECORDED_KEY] = receipts.issue(_staff_name(), member_id, params)
+        session[JUST_RECORDED_KEY] = result.receipt
     return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
 
 

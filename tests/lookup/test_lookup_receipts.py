@@ -4,10 +4,12 @@ bound to the staff member, the member, the program and the dates of the lookup."
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from app.audit.models import AuditRecord
 from app.extensions import db
@@ -113,3 +115,58 @@ def test_a_receipt_never_redeemed_is_cleared_by_a_later_lookup(
     monkeypatch.setitem(receipts._purge, "next", 0.0)  # the purge is due again
     _look_up(client)
     assert _count(app, LookupReceipt) == 1  # only the new lookup's
+
+
+@contextmanager
+def committed_writes(app) -> Iterator[list[list[str]]]:
+    """The tables written by each transaction committed in the block, in commit order."""
+    with app.app_context():
+        engine = db.engine
+    done: list[list[str]] = []
+    pending: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        words = statement.split()
+        if words[0] in ("INSERT", "UPDATE", "DELETE"):
+            pending.append(words[2] if words[0] != "UPDATE" else words[1])
+
+    def on_commit(conn) -> None:
+        if pending:
+            done.append(list(pending))
+            pending.clear()
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield done
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+
+
+def test_a_lookup_writes_its_record_and_receipt_in_one_commit(app, client, upstream):
+    with committed_writes(app) as writes:
+        _look_up(client)
+    (tables,) = writes
+    assert "audit_record" in tables and "lookup_receipt" in tables
+
+
+def test_a_refresh_writes_its_record_and_receipt_in_one_commit(app, client, upstream):
+    with committed_writes(app) as writes:
+        response = client.post(f"{MEMBER}/refresh")
+    assert response.status_code == 302
+    (tables,) = writes
+    assert "audit_record" in tables and "lookup_receipt" in tables
+
+
+def test_a_receipt_that_cannot_be_written_leaves_the_record_written_alone(app, client, upstream):
+    with app.app_context():
+        db.session.execute(text("DROP TABLE lookup_receipt"))
+        db.session.commit()
+    response = _look_up(client)
+    assert _count(app) == 1
+    with client.session_transaction() as session:
+        assert session["just_recorded"] is None
+    # No receipt to redeem: the page is shown with a record of its own.
+    assert client.get(response.location).status_code == 200
+    assert _count(app) == 2
