@@ -37,7 +37,8 @@ serve: $(STAMP)
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-## The lookup benchmark: sandbox with injected latency + the app under gunicorn.
+## The lookup benchmark: sandbox with injected latency, the app and the floor (a minimal
+## Flask + requests + Jinja app making the same calls) under gunicorn, lookups interleaved.
 bench: $(STAMP)
 	$(BIN)/python -m bench.lookup_bench
 
