@@ -82,17 +82,26 @@ def record_lookup(
     )
 
 
-def record_export(*, member_id: int | None, rows: int, kind: str = "export") -> None:
-    """Audit an export (or a report); raises AuditUnavailable like record_lookup."""
+def record_export(
+    *,
+    member_id: int | None,
+    rows: int,
+    kind: str = "export",
+    identifier_hash: str | None = None,
+    filters: str | None = None,
+) -> None:
+    """Audit an export, a report or a filtered audit page view: whom it was about (member id,
+    identifier hash) and its other filters; raises AuditUnavailable like record_lookup."""
     _write(
         AuditRecord(
             kind=kind,
             identifier_type="audit",
-            identifier_hash=None,
+            identifier_hash=identifier_hash,
             member_id=member_id,
             program_scope="all",
             outcome="found" if rows else "not_found",
             upstream_ms=None,
+            filters=filters or None,
         )
     )
 
@@ -109,10 +118,8 @@ def _write(record: AuditRecord) -> None:
     # Set here rather than by the column default: the chain's hash covers it.
     record.at = utcnow()
     try:
-        # Link first, add after: the chain's lock must be held before the INSERT takes an id,
-        # so that id order is chain order (PostgreSQL hands out ids outside transactions).
+        # link() takes the chain's lock before the INSERT takes an id, and adds the record.
         chain.link(record)
-        db.session.add(record)
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
