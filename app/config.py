@@ -74,6 +74,9 @@ class Defaults:
     READINESS_CACHE_SECONDS = 10.0
     READINESS_WAIT_SECONDS = 1.0
     READINESS_PROBE_TIMEOUT = 3.0
+    # Where the workers of one server share the probe's verdict, in the Redis of the rate
+    # limits (else the cache's), under this prefix and the host name.
+    READINESS_KEY_PREFIX = "pointsdesk:readyz:"
 
     # Embedded sandbox (used only when CAPILLARY_BASE_URL is unset). Outside development and
     # tests it also needs CAPILLARY_SANDBOX = True, so a production server with its base URL
