@@ -127,6 +127,25 @@ def test_behind_proxy_fix_the_forwarded_client_address_is_checked(make_app):
     assert get("10.20.1.1, 203.0.113.9") == 404
 
 
+def test_behind_proxy_fix_a_direct_client_cannot_forward_itself_in(make_app):
+    # The app is reachable past its proxy too: a client that connects straight to it says
+    # it was forwarded for 127.0.0.1. ProxyFix believes the header; the real peer decides.
+    client = make_app(PROXY_FIX_X_FOR=1).test_client()
+    for forwarded_for in ("127.0.0.1", "::1", "10.9.9.9, 127.0.0.1"):
+        response = client.get(
+            "/metrics",
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        assert response.status_code == 404, forwarded_for
+    # The scraper itself, straight to the app or through the local proxy, still reads it.
+    assert client.get("/metrics", environ_base=LOOPBACK).status_code == 200
+    through_proxy = client.get(
+        "/metrics", environ_base=LOOPBACK, headers={"X-Forwarded-For": "127.0.0.1"}
+    )
+    assert through_proxy.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
