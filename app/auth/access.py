@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.auth import proxy_headers
+from app.auth.account_rows import account_rows
 from app.auth.models import ROLES, ProxyStaff, StaffUser
-
-logger = logging.getLogger(__name__)
+from app.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,25 @@ def _check_role() -> None:
         abort(403)
     staff = current_staff()
     if staff is None or not staff.has_role(role):
+        abort(403)
+    if role != "agent" and isinstance(staff, StaffUser):
+        _recheck_from_database(staff, role)
+
+
+def _recheck_from_database(staff: StaffUser, role: str) -> None:
+    """Read the account's row again before a manager's or admin's page: a lock, a
+    deactivation or a demotion made on another worker counts at once, not after the
+    per-process copy (app/auth/account_rows.py) runs out."""
+    session_id = session.get("_user_id")
+    db.session.refresh(staff)
+    if not staff.is_active or staff.get_id() != session_id:
+        account_rows().forget(staff.id)
+        logger.info("Staff request refused: the account changed since its last check")
+        logout_user()
+        session.clear()
+        abort(403)
+    if not staff.has_role(role):
+        account_rows().forget(staff.id)
         abort(403)
 
 
