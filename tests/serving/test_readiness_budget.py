@@ -8,14 +8,17 @@ went out. Two apps in this process stand for two workers of one server (one host
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 from flask import Flask
 
 from app.extensions import limiter
 from app.main.readiness import get_probe
-from tests.conftest import AGENT, sign_in
+from bench import harness
+from tests.conftest import AGENT, sandbox_config, sign_in
 from tests.support.fake_upstream import (
     FAST,
     MEMBER,
@@ -118,3 +121,43 @@ def test_anonymous_callers_are_not_told_the_upstreams_error_type(desk, fake):
     operator = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert operator.status_code == 503
     assert operator.json["upstream"] == "AccessDenied"
+
+
+@pytest.mark.redis
+def test_under_gunicorn_two_workers_make_one_probe(upstream, tmp_path, redis_prefix):
+    # A load balancer probing often, its checks spread over both workers of one server.
+    config = sandbox_config(upstream)
+    env = harness.app_env(
+        tmp_path,
+        (upstream.url, upstream.username, upstream.password),
+        config["CAPILLARY_PROGRAMS"],
+        FLASK_RATELIMIT_STORAGE_URI=REDIS_URL,
+        FLASK_RATELIMIT_KEY_PREFIX=redis_prefix + "limits",
+        FLASK_CAPILLARY_BUDGET_KEY_PREFIX=redis_prefix + "budget:",
+        FLASK_READINESS_KEY_PREFIX=redis_prefix + "readyz:",
+        FLASK_READINESS_CACHE_SECONDS="300",
+        FLASK_CAPILLARY_CALLS_PER_MINUTE="100",
+    )
+    harness.prepare_database(env, [])
+    upstream.configure(latency=0.2)  # each probe takes a while: the workers overlap
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def check(base: str) -> None:
+        response = requests.get(base + "/readyz", headers={"Connection": "close"}, timeout=30)
+        with lock:
+            statuses.append(response.status_code)
+
+    with harness.Processes() as procs:
+        base = harness.start_gunicorn(procs, env, harness.free_port(), workers=2, threads=8)
+        upstream.clear_log()
+        for _ in range(3):
+            threads = [threading.Thread(target=check, args=(base,)) for _ in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+    probe_calls = [r for r in upstream.request_log() if r.path.endswith("/1/points/balance")]
+    assert statuses.count(200) >= 24  # the first few may answer "checking" (503)
+    assert set(statuses) <= {200, 503}
+    assert len(probe_calls) == 1
