@@ -29,7 +29,9 @@ def setup(token: str) -> Response | tuple[str, int]:
         return render_template("auth/setup_expired.html"), 410
     form = NewPasswordForm()
     if form.validate_on_submit():
-        staffing.set_password_from_link(user, form.password.data)
+        if not staffing.set_password_from_link(user, token, form.password.data):
+            # Another request with this link got there first.
+            abort(404, description="This link is not valid: it was used already or replaced.")
         flash("Your password is set. Sign in with it now.", "info")
         return redirect(url_for("auth.login"), code=303)
     status = 400 if form.is_submitted() else 200
