@@ -228,6 +228,16 @@ def from_trusted_proxy() -> bool:
     return any(address in network for network in current_app.config["AUTH_PROXY_TRUSTED"])
 
 
+def _wsgi_text(value: str) -> str:
+    """A header value as the proxy sent it: WSGI servers decode header bytes as latin-1
+    (PEP 3333), so UTF-8 names arrive garbled ("mÃ¼ller"); bytes that are not UTF-8 stay
+    as decoded."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def staff_from_proxy_headers() -> ProxyStaff | None:
     """Build the staff member from the SSO proxy's headers, if they can be trusted."""
     config = current_app.config
@@ -240,10 +250,10 @@ def staff_from_proxy_headers() -> ProxyStaff | None:
             request.environ[proxy_headers.REPEATED_ENVIRON_KEY],
         )
         return None
-    username = (request.headers.get(config["AUTH_PROXY_USER_HEADER"]) or "").strip()
+    username = _wsgi_text(request.headers.get(config["AUTH_PROXY_USER_HEADER"]) or "").strip()
     if not username or len(username) > 128:
         return None
-    raw_groups = request.headers.get(config["AUTH_PROXY_GROUPS_HEADER"]) or ""
+    raw_groups = _wsgi_text(request.headers.get(config["AUTH_PROXY_GROUPS_HEADER"]) or "")
     groups = frozenset(g.strip() for g in raw_groups.replace(";", ",").split(",") if g.strip())
     role = proxy_role(groups, config)
     if role is None:
