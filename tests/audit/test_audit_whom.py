@@ -65,7 +65,22 @@ def test_a_filtered_audit_page_view_is_audited(app):
     assert record.outcome == "not_found"  # nothing matched
 
 
-def test_an_unfiltered_audit_page_view_is_not_a_question_about_anyone(app):
+def test_a_view_filtered_by_identifier_is_audited_with_its_hash(app):
+    manager = _manager(app)
+    digest = _digest(app, "919800000001")
+    query = {"identifier_hash": digest, "outcome": "found"}
+    assert manager.get("/admin/audit", query_string=query).status_code == 200
+    record = _latest(app)
+    assert (record.kind, record.identifier_hash, record.filters) == (
+        "view",
+        digest,
+        "outcome=found",
+    )
+
+
+def test_views_about_no_member_are_not_questions_about_anyone(app):
     manager = _manager(app)
     assert manager.get("/admin/audit").status_code == 200
+    query = {"staff": ADMIN, "kind": "export", "date_from": "2026-01-01"}
+    assert manager.get("/admin/audit", query_string=query).status_code == 200
     assert _latest(app) is None
