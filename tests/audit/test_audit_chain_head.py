@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import flask_migrate
 import pytest
 from sqlalchemy import text
 
+from app import create_app
 from app.extensions import db
-from tests.conftest import AGENT
+from tests.conftest import AGENT, add_staff, sandbox_config
 from tests.support.audit_chain_helpers import execute, verify, write_lookups
 
 
@@ -209,3 +211,28 @@ def test_checkpoint_refuses_a_broken_trail(app):
     code, output = _cli(app, "checkpoint")
     assert code == 1
     assert f"BROKEN at record #{ids[1]}" in output
+
+
+def test_an_upgraded_trail_gets_a_head_signed_as_the_app_signs_it(tmp_path, sandbox):
+    # A trail written before the signed head: the upgrade counts and signs what it finds.
+    path = tmp_path / "upgrade.sqlite3"
+    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        add_staff(AGENT, "agent")
+    ids = write_lookups(app, AGENT, 3)
+    with app.app_context():
+        flask_migrate.downgrade(revision="9f3c2a7d5b10")
+        flask_migrate.upgrade()
+    head = _head(app)
+    assert (head["start_id"], head["last_id"], head["records"], head["written"]) == (
+        ids[0],
+        ids[-1],
+        3,
+        3,
+    )
+    assert verify(app) == (0, f"The audit trail is intact: 3 record(s), #{ids[0]} to #{ids[2]}.\n")
+    write_lookups(app, AGENT, 1)
+    assert verify(app)[0] == 0
+    with app.app_context():
+        db.engine.dispose()
