@@ -127,9 +127,9 @@ def index() -> tuple[str, int]:
             count=True,
         )
     filters = _filter_args(request.args)
-    if valid and (form.member_id.data is not None or filters.get("identifier_hash")):
-        # A view filtered to one member is a question about them: audited, like an export
-        # (with its other filters). Other views list what the first page lists.
+    if valid and filters:
+        # A filtered view is a question about someone (a member, a staff member, a day):
+        # audited like an export, with whom it was about and its other filters.
         try:
             _audit_viewing(form, filters, pagination.total or 0, "view")
         except AuditUnavailable:

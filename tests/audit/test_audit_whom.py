@@ -78,9 +78,17 @@ def test_a_view_filtered_by_identifier_is_audited_with_its_hash(app):
     )
 
 
-def test_views_about_no_member_are_not_questions_about_anyone(app):
+def test_a_view_filtered_by_staff_and_kind_is_audited_too(app):
     manager = _manager(app)
-    assert manager.get("/admin/audit").status_code == 200
     query = {"staff": ADMIN, "kind": "export", "date_from": "2026-01-01"}
     assert manager.get("/admin/audit", query_string=query).status_code == 200
+    record = _latest(app)
+    assert (record.kind, record.member_id, record.identifier_hash) == ("view", None, None)
+    assert record.filters == f"date_from=2026-01-01&kind=export&staff={ADMIN}"
+
+
+def test_an_unfiltered_audit_page_view_is_not_a_question_about_anyone(app):
+    manager = _manager(app)
+    assert manager.get("/admin/audit").status_code == 200
+    assert manager.get("/admin/audit", query_string={"page": "1"}).status_code == 200
     assert _latest(app) is None
