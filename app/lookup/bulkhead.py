@@ -82,6 +82,8 @@ def bounded(
                     return _timed(name, view, *args, **kwargs)
                 except BudgetExhausted as refusal:
                     metrics.budget_refusal()
+                    if refusal.own:
+                        metrics.share_refusal()
                     turned_away = out_of_budget(refusal)
         if not granted:
             logger.warning(

@@ -63,6 +63,7 @@ def test_loopback_reads_the_text_format_without_signing_in(anon_client, address)
         "pointsdesk_cache_lookups",
         "pointsdesk_stale_pages",
         "pointsdesk_budget_refusals",
+        "pointsdesk_share_refusals",
         "pointsdesk_busy_pages",
     } <= names
     # No session is started for a scraper.
@@ -429,4 +430,18 @@ def test_lookups_the_upstream_budget_refuses_are_counted(make_client, upstream):
     after = scrape(app)
     assert refused.status_code == 503
     assert delta(before, after, "pointsdesk_budget_refusals_total") == 1
+    assert delta(before, after, "pointsdesk_share_refusals_total") == 0  # the desk's ceiling
     assert delta(before, after, "pointsdesk_busy_pages_total") == 0
+
+
+def test_lookups_refused_for_the_staff_members_own_share_are_counted(make_client, upstream):
+    # At most five calls a page (four balances and the schedule): one page a minute each.
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=40, CAPILLARY_CALLS_PER_STAFF=5)
+    app = client.application
+    assert client.get(f"/members/{MEMBER.id}").status_code == 200
+    before = scrape(app)
+    refused = client.post(f"/members/{MEMBER.id}/refresh")
+    after = scrape(app)
+    assert refused.status_code == 503
+    assert delta(before, after, "pointsdesk_budget_refusals_total") == 1
+    assert delta(before, after, "pointsdesk_share_refusals_total") == 1
