@@ -121,7 +121,10 @@ class SharedVerdict:
         except self._errors as exc:
             self._breaker.trip(exc)
             return None
-        return Readiness.decode(raw) if raw else None
+        try:
+            return Readiness.decode(raw) if raw else None
+        except (ValueError, TypeError):
+            return None  # not a verdict of ours: probe afresh
 
     def claim(self, seconds: float) -> str | None:
         """The probing lock for this long (a token), or None when another worker holds it.
@@ -220,7 +223,7 @@ class ReadinessProbe:
         """The server's shared verdict when fresh; else this worker's own probe, unless the
         budget holds probes back (then the newest verdict stands)."""
         if self.shared is not None:
-            verdict = self._shared_verdict()
+            verdict = self._shared_verdict(self.shared)
             if verdict is not None:
                 return verdict
         verdict = self._held_back() or self._call()
@@ -228,17 +231,17 @@ class ReadinessProbe:
             self.shared.put(verdict, self.cache_seconds)
         return verdict
 
-    def _shared_verdict(self) -> Readiness | None:
-        """Another worker's verdict: fresh in Redis, or awaited while it probes."""
-        assert self.shared is not None
+    def _shared_verdict(self, shared: SharedVerdict) -> Readiness | None:
+        """Another worker's verdict: fresh in Redis, or awaited while it probes; None when
+        this worker is to probe."""
         deadline = time.monotonic() + self.lock_seconds
         while True:
-            verdict = self.shared.get()
+            verdict = shared.get()
             if verdict is not None:
                 return verdict
-            if self.shared.claim(self.lock_seconds) is not None:
-                return None  # this worker probes
-            if time.monotonic() >= deadline or not self.shared.held():
+            if shared.claim(self.lock_seconds) is not None:
+                return None
+            if time.monotonic() >= deadline or not shared.held():
                 return None
             time.sleep(SHARED_POLL_SECONDS)
 
@@ -255,6 +258,7 @@ class ReadinessProbe:
         return Readiness(True, PAUSED if paused else SPENT, self.clock.now())
 
     def _call(self) -> Readiness:
+        """Ask the upstream for the probe customer's balance; a 429 pauses the budget."""
         now = self.clock.now()
         error: CapillaryError | None = None
         try:
