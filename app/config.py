@@ -74,6 +74,9 @@ class Defaults:
     READINESS_CACHE_SECONDS = 10.0
     READINESS_WAIT_SECONDS = 1.0
     READINESS_PROBE_TIMEOUT = 3.0
+    # Where the workers of one server share the probe's verdict, in the Redis of the rate
+    # limits (else the cache's), under this prefix and the host name.
+    READINESS_KEY_PREFIX = "pointsdesk:readyz:"
 
     # Embedded sandbox (used only when CAPILLARY_BASE_URL is unset). Outside development and
     # tests it also needs CAPILLARY_SANDBOX = True, so a production server with its base URL
@@ -139,15 +142,31 @@ class Defaults:
 
     # Rate limits (Flask-Limiter). "redis://host:6379/0" to share counts between servers.
     RATELIMIT_STORAGE_URI = "memory://"
-    # The upstream budget: at most this many calls a minute to each upstream API (balance,
-    # schedule), for every worker and server together, counted where RATELIMIT_STORAGE_URI
-    # points (Redis for several workers). None: no ceiling (and no pause after a 429).
+    # The upstream budget: at most this many calls a minute to the loyalty API, for every
+    # worker and server together, counted where RATELIMIT_STORAGE_URI points (Redis for
+    # several workers). None: no ceiling (and no pause after a 429). Capillary's rate-limit
+    # page reads both "per API" and "per API key": by default the ceiling caps every API's
+    # calls together, which never exceeds either reading.
     CAPILLARY_CALLS_PER_MINUTE: int | None = None
+    # True: the ceiling applies to each API (balance, schedule) on its own; or a mapping of
+    # API -> calls a minute, e.g. {"balance": 300, "schedule": 100}. Only for a brand whose
+    # limits are known to be per API.
+    CAPILLARY_BUDGET_PER_API: bool | dict[str, int] = False
+    # Fair shares of the ceiling: calls one staff member may spend a minute (None: a
+    # quarter of the ceiling, never less than one lookup's calls), and calls kept for staff
+    # who have used little of the minute (None: a fifth of it); only someone whose own calls
+    # this minute stay within half the reserve may draw on it.
+    CAPILLARY_CALLS_PER_STAFF: int | None = None
+    CAPILLARY_BUDGET_RESERVE: int | None = None
     CAPILLARY_BUDGET_KEY_PREFIX = "pointsdesk:budget:"
     LOOKUP_RATE_LIMIT = "30 per minute"
     # Member pages (deep links, program switches, refreshes) are cheaper for staff to make
     # many of, but each is a lookup by id: limited too, against enumeration.
     MEMBER_PAGE_RATE_LIMIT = "120 per minute"
+    # A refresh skips the cache and costs every call of a lookup: far fewer than page views.
+    REFRESH_RATE_LIMIT = "10 per minute"
+    # Audit CSV exports, per manager: each reads up to AUDIT_EXPORT_MAX_ROWS records.
+    AUDIT_EXPORT_RATE_LIMIT = "5 per minute;30 per hour"
 
     # Request bodies. Every form here is a few hundred bytes; a larger body is refused with a
     # 413 page before it is parsed, so it cannot tie up memory or a request thread.

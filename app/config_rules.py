@@ -106,24 +106,25 @@ def normalise(config: MutableMapping[str, Any]) -> None:
     normalise_staff_access(config)
 
 
+# The APIs a lookup calls, and the one counter of all of them together (the default).
+BUDGET_APIS = ("balance", "schedule")
+BUDGET_ALL = "all"
+
+
 def _normalise_budget(config: MutableMapping[str, Any]) -> None:
     """CAPILLARY_CALLS_PER_MINUTE: unset, or a whole number of at least 1, counted in a
-    storage the budget can share (memory:// in one process, or Redis)."""
+    storage the budget can share (memory:// in one process, or Redis); the per-API switch
+    or mapping, each staff member's cap and the reserve: whole numbers, or unset."""
     raw = config.get("CAPILLARY_CALLS_PER_MINUTE")
+    config["CAPILLARY_BUDGET_PER_API"] = _per_api(config.get("CAPILLARY_BUDGET_PER_API"))
+    for key in ("CAPILLARY_CALLS_PER_STAFF", "CAPILLARY_BUDGET_RESERVE"):
+        config[key] = _count_or_none(config.get(key), key, minimum=0)
     if raw in (None, ""):
         config["CAPILLARY_CALLS_PER_MINUTE"] = None
         return
-    try:
-        if isinstance(raw, bool):
-            raise ValueError("a bool is not a count")
-        ceiling = int(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            "CAPILLARY_CALLS_PER_MINUTE must be a whole number of calls (e.g. 100), or unset"
-        ) from exc
-    if ceiling < 1:
-        raise ConfigError("CAPILLARY_CALLS_PER_MINUTE must be at least 1 (unset: no ceiling)")
-    config["CAPILLARY_CALLS_PER_MINUTE"] = ceiling
+    config["CAPILLARY_CALLS_PER_MINUTE"] = _count_or_none(
+        raw, "CAPILLARY_CALLS_PER_MINUTE", minimum=1
+    )
     uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
     if not uri.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
         raise ConfigError(
@@ -132,16 +133,115 @@ def _normalise_budget(config: MutableMapping[str, Any]) -> None:
         )
 
 
-def check_budget(config: Mapping[str, Any]) -> None:
-    """A ceiling below one lookup's calls would refuse every lookup: refuse it at start-up."""
-    ceiling = config.get("CAPILLARY_CALLS_PER_MINUTE")
-    # One balance per configured program, and the scope's own (all programs, the default).
-    needed = len(config.get("CAPILLARY_PROGRAMS") or {}) + 1
-    if ceiling is not None and ceiling < needed:
+def _count_or_none(raw: object, key: str, *, minimum: int) -> int | None:
+    """A whole number of calls of at least minimum, or None when unset."""
+    if raw in (None, ""):
+        return None
+    try:
+        if isinstance(raw, bool):
+            raise ValueError("a bool is not a count")
+        value = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{key} must be a whole number of calls (e.g. 100), or unset") from exc
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum} (unset: the default)")
+    return value
+
+
+def _per_api(raw: object) -> bool | dict[str, int]:
+    """CAPILLARY_BUDGET_PER_API: false (one ceiling for every API together), true (the
+    ceiling for each API), or a JSON object of API -> ceiling."""
+    if raw in (None, "", False):
+        return False
+    if raw is True:
+        return True
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in ("0", "false", "no", "off"):
+            return False
+        if word in ("1", "true", "yes", "on"):
+            return True
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(
+                "CAPILLARY_BUDGET_PER_API must be true, false or a JSON object such as "
+                '{"balance": 100, "schedule": 100}'
+            ) from exc
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError("CAPILLARY_BUDGET_PER_API must be true, false or API -> calls a minute")
+    unknown = set(raw) - set(BUDGET_APIS)
+    if unknown:
         raise ConfigError(
-            f"CAPILLARY_CALLS_PER_MINUTE is {ceiling}, but one lookup can need {needed} "
-            "balance calls (one per configured program and the scope's own)"
+            f"CAPILLARY_BUDGET_PER_API names an API Points Desk does not call: "
+            f"{', '.join(sorted(map(str, unknown)))} (known: {', '.join(BUDGET_APIS)})"
         )
+    return {
+        str(api): int(_count_or_none(value, f"CAPILLARY_BUDGET_PER_API[{api}]", minimum=1) or 1)
+        for api, value in raw.items()
+    }
+
+
+def lookup_calls(config: Mapping[str, Any]) -> dict[str, int]:
+    """The most calls one lookup makes, per budget counter: one balance per configured
+    program, the scope's own balance (all programs) and the schedule."""
+    balances = len(config.get("CAPILLARY_PROGRAMS") or {}) + 1
+    if config.get("CAPILLARY_BUDGET_PER_API"):
+        return {"balance": balances, "schedule": 1}
+    return {BUDGET_ALL: balances + 1}
+
+
+def budget_limits(config: Mapping[str, Any]) -> dict[str, tuple[int, int, int]] | None:
+    """Per budget counter: (the desk's ceiling, each staff member's cap, the reserve), or
+    None with no ceiling. Unset caps are a quarter of the ceiling (never below one
+    lookup's calls), unset reserves a fifth of it (never cutting into one lookup's calls)."""
+    ceiling = config.get("CAPILLARY_CALLS_PER_MINUTE")
+    if ceiling is None:
+        return None
+    per_api = config.get("CAPILLARY_BUDGET_PER_API")
+    if not per_api:
+        ceilings = {BUDGET_ALL: ceiling}
+    elif per_api is True:
+        ceilings = dict.fromkeys(BUDGET_APIS, ceiling)
+    else:
+        ceilings = {api: per_api.get(api, ceiling) for api in BUDGET_APIS}
+    needed = lookup_calls(config)
+    staff, reserve = config.get("CAPILLARY_CALLS_PER_STAFF"), config.get("CAPILLARY_BUDGET_RESERVE")
+    limits = {}
+    for counter, top in ceilings.items():
+        cap = staff if staff is not None else min(top, max(needed[counter], top // 4))
+        kept = reserve if reserve is not None else max(0, min(top // 5, top - needed[counter]))
+        limits[counter] = (top, cap, kept)
+    return limits
+
+
+def check_budget(config: Mapping[str, Any]) -> None:
+    """Limits that would refuse every lookup (or some staff every lookup) stop the start."""
+    limits = budget_limits(config)
+    if limits is None:
+        return
+    needed = lookup_calls(config)
+    for counter, (ceiling, cap, reserve) in limits.items():
+        calls = "calls" if counter == BUDGET_ALL else f"{counter} calls"
+        if ceiling < needed[counter]:
+            key = "CAPILLARY_CALLS_PER_MINUTE"
+            if isinstance(config.get("CAPILLARY_BUDGET_PER_API"), Mapping):
+                key = "CAPILLARY_BUDGET_PER_API"
+            raise ConfigError(
+                f"{key} gives {ceiling} {calls} a minute, but one lookup can need "
+                f"{needed[counter]} {calls} (a balance per configured program, the scope's "
+                "own" + (" and the schedule)" if counter == BUDGET_ALL else ")")
+            )
+        if not needed[counter] <= cap <= ceiling:
+            raise ConfigError(
+                f"CAPILLARY_CALLS_PER_STAFF is {cap}: it must lie between one lookup's "
+                f"{needed[counter]} {calls} and the ceiling of {ceiling}"
+            )
+        if reserve > ceiling - needed[counter]:
+            raise ConfigError(
+                f"CAPILLARY_BUDGET_RESERVE is {reserve}: with a ceiling of {ceiling} it must "
+                f"leave room for one lookup's {needed[counter]} {calls}"
+            )
 
 
 def metrics_networks(raw: object) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.extensions import db, login_manager
@@ -37,7 +37,29 @@ def handle_unreachable(error: Exception) -> tuple[str, int, dict[str, str]]:
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def end_session_quietly(_error: BaseException | None = None) -> None:
+    """End the request's database session; a connection that died meanwhile is logged in one
+    line (no path, no statement) instead of failing the request after its answer.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first: the session it leaves
+    is empty, and that teardown then has nothing to roll back.
+    """
+    try:
+        db.session.remove()
+    except (*UNREACHABLE, DBAPIError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        logger.error(
+            "Database connection lost while ending a request (%s: %s)",
+            type(exc).__name__,
+            type(cause).__name__,
+        )
+        # The failed close left the session in the registry: drop it, connection and all.
+        db.session.registry.clear()
+
+
 def register(app: Flask) -> None:
-    """Route every unreachable-database failure, from any view or hook, to the 503 page."""
+    """Route every unreachable-database failure, from any view or hook, to the 503 page, and
+    never let one at the request's end turn its answer into a 500."""
     for error_class in UNREACHABLE:
         app.register_error_handler(error_class, handle_unreachable)
+    app.teardown_appcontext(end_session_quietly)

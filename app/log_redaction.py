@@ -1,7 +1,9 @@
-"""Keep members' ids out of the development server's request log.
+"""Keep members' ids and setup tokens out of every log line that names a request's path.
 
-The member page's path names the member (/members/700000001), and werkzeug's development
-server logs every request line; gunicorn's access log is off for the same reason.
+The member page's path names the member (/members/700000001), a setup link's path carries its
+token. Werkzeug's development server logs every request line; Flask logs "Exception on
+<path>" and gunicorn "Error handling request <path>" when a request fails; gunicorn's access
+log is off for the same reason.
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ class RedactMemberPaths(logging.Filter):
         return True
 
 
+# The loggers that write a request's path: werkzeug's request lines, gunicorn's error and
+# access logs, and Flask's own (named after the app's package) for an unhandled exception.
+PATH_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access", "app")
+
+
 def install() -> None:
-    """Put the filter on werkzeug's request logger, once."""
-    werkzeug_logger = logging.getLogger("werkzeug")
-    if not any(isinstance(f, RedactMemberPaths) for f in werkzeug_logger.filters):
-        werkzeug_logger.addFilter(RedactMemberPaths())
+    """Put the filter on every logger that writes request paths, once each."""
+    for name in PATH_LOGGERS:
+        path_logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactMemberPaths) for f in path_logger.filters):
+            path_logger.addFilter(RedactMemberPaths())

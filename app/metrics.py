@@ -18,7 +18,8 @@ The functions, for the code that counts:
 - stale_page(): a page shown with figures older than the cache period, because the upstream
   failed (call it once per page, where the stale figures are chosen);
 - budget_refusal(): an upstream call refused because the calls-per-minute budget is spent
-  (call it once per refused lookup);
+  (call it once per refused lookup); share_refusal() as well when it was the staff member's
+  own share that was spent (no staff name: a count);
 - busy_page(): a lookup turned away because every lookup slot was busy.
 """
 
@@ -98,6 +99,10 @@ BUDGET_REFUSALS = Counter(
     "pointsdesk_budget_refusals",
     "Lookups refused because the upstream calls-per-minute budget was spent.",
 )
+SHARE_REFUSALS = Counter(
+    "pointsdesk_share_refusals",
+    "Lookups refused because the staff member's own share of the upstream budget was spent.",
+)
 BUSY_PAGES = Counter(
     "pointsdesk_busy_pages",
     "Lookups turned away with the busy page because every lookup slot was taken.",
@@ -146,6 +151,11 @@ def stale_page() -> None:
 def budget_refusal() -> None:
     """Count one lookup refused by the upstream calls budget."""
     BUDGET_REFUSALS.inc()
+
+
+def share_refusal() -> None:
+    """Count one lookup refused for its staff member's own share of the budget."""
+    SHARE_REFUSALS.inc()
 
 
 def busy_page() -> None:

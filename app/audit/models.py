@@ -23,7 +23,8 @@ OUTCOME_WORDS = {
     "upstream_error": "upstream error",
     "refused": "refused",
 }
-KINDS = ("lookup", "export", "report")
+# view: a filtered audit page shown.
+KINDS = ("lookup", "export", "report", "view")
 
 
 class AuditRecord(db.Model):
@@ -47,6 +48,8 @@ class AuditRecord(db.Model):
     kind: Mapped[str] = mapped_column(String(8), default="lookup")
     # Why the staff member looked the member up (one of LOOKUP_REASONS), when asked.
     reason: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    # What an export or report was made of: the audit page's filters, in words.
+    filters: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # The hash chain (app/audit/chain.py): the record before's hash, and this one's, which
     # covers every field above and prev_hash. None only on records older than the chain.
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -59,7 +62,7 @@ class AuditRecord(db.Model):
 
 
 class AuditChainHead(db.Model):
-    """One row: the chain's last hash, and where it starts after pruning.
+    """One row: the chain's last hash, where it starts after pruning, and its counts, signed.
 
     Every audit write updates this row first, which serialises writers on every backend (a
     row lock in PostgreSQL, the write lock in SQLite), so the chain never forks.
@@ -71,4 +74,19 @@ class AuditChainHead(db.Model):
     last_hash: Mapped[str] = mapped_column(String(64))
     # The prev_hash the first kept record must carry: GENESIS until a prune moves it.
     anchor_hash: Mapped[str] = mapped_column(String(64))
+    # Times the head was locked (writes and prunes); not signed.
     writes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    # The first and last chained records in the trail (None while it holds none).
+    start_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
+    last_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
+    # Chained records the trail holds; records older than the chain it holds; records ever
+    # chained (never goes down, a prune included).
+    records: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    unchained: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    written: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    # HMAC of the values above (app/audit/chain.py sign_head); None only if never signed.
+    signature: Mapped[str | None] = mapped_column(String(64), nullable=True)

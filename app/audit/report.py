@@ -105,7 +105,12 @@ def member_report() -> tuple[str, int]:
     digest = (form.identifier_hash.data or "").strip().lower() or None
     records = _records(form.member_id.data, digest)
     try:
-        record_export(member_id=form.member_id.data, rows=len(records), kind="report")
+        record_export(
+            member_id=form.member_id.data,
+            rows=len(records),
+            kind="report",
+            identifier_hash=digest,
+        )
     except AuditUnavailable:
         abort(503, description="The audit trail cannot be written, so the report cannot be made.")
     staff = current_staff()

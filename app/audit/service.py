@@ -89,17 +89,26 @@ def record_lookup(
     )
 
 
-def record_export(*, member_id: int | None, rows: int, kind: str = "export") -> None:
-    """Audit an export (or a report); raises AuditUnavailable like record_lookup."""
+def record_export(
+    *,
+    member_id: int | None,
+    rows: int,
+    kind: str = "export",
+    identifier_hash: str | None = None,
+    filters: str | None = None,
+) -> None:
+    """Audit an export, a report or a filtered audit page view: whom it was about (member id,
+    identifier hash) and its other filters; raises AuditUnavailable like record_lookup."""
     _write(
         AuditRecord(
             kind=kind,
             identifier_type="audit",
-            identifier_hash=None,
+            identifier_hash=identifier_hash,
             member_id=member_id,
             program_scope="all",
             outcome="found" if rows else "not_found",
             upstream_ms=None,
+            filters=filters or None,
         )
     )
 
@@ -139,10 +148,9 @@ def _write(record: AuditRecord, along: Callable[[], T] | None = None) -> T | Non
 
 
 def _commit(record: AuditRecord, along: Callable[[], T] | None = None) -> T | None:
-    # Link first, add after: the chain's lock must be held before the INSERT takes an id,
-    # so that id order is chain order (PostgreSQL hands out ids outside transactions).
+    # link() takes the chain's lock before the INSERT takes an id (id order is chain order),
+    # and adds the record.
     chain.link(record)
-    db.session.add(record)
     result = along() if along is not None else None
     db.session.commit()
     return result

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, select
@@ -34,6 +35,7 @@ CSV_COLUMNS = (
     "outcome",
     "reason",
     "upstream_ms",
+    "filters",
 )
 # What links carry: the identifier filter only ever as identifier_hash (see search()).
 FILTER_FIELDS = (
@@ -89,6 +91,18 @@ def _filter_args(values: MultiDict[str, str]) -> dict[str, Any]:
     return {k: v for k in FILTER_FIELDS if (v := values.get(k, "").strip())}
 
 
+def _audit_viewing(form: AuditFilterForm, filters: dict[str, Any], rows: int, kind: str) -> None:
+    """Audit a filtered view or an export: whom it was about, and its other filters."""
+    others = {k: v for k, v in filters.items() if k not in ("member_id", "identifier_hash")}
+    record_export(
+        member_id=form.member_id.data,
+        rows=rows,
+        kind=kind,
+        identifier_hash=(form.identifier_hash.data or "").strip().lower() or None,
+        filters=urlencode(sorted(others.items()))[:512],
+    )
+
+
 def _query_form() -> AuditFilterForm:
     """The filters in the query string (no CSRF: a GET changes nothing)."""
     if "identifier" in request.args:
@@ -113,6 +127,13 @@ def index() -> tuple[str, int]:
             count=True,
         )
     filters = _filter_args(request.args)
+    if valid and filters:
+        # A filtered view is a question about someone (a member, a staff member, a day):
+        # audited like an export, with whom it was about and its other filters.
+        try:
+            _audit_viewing(form, filters, pagination.total or 0, "view")
+        except AuditUnavailable:
+            abort(503, description="The audit trail cannot be written, so it cannot be shown.")
     # Only a hand-edited or damaged link can carry invalid filters: the form posts first.
     return _render_page(form, pagination, filters if valid else None), 200 if valid else 400
 
@@ -156,7 +177,8 @@ def _csv_cell(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    # ";" and "|" too: some spreadsheets read a cell starting with them as a formula or DDE.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", ";", "|"):
         return "'" + text
     return text
 
@@ -171,7 +193,7 @@ def export() -> Response:
         _filtered(form).limit(current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     ).all()
     try:
-        record_export(member_id=form.member_id.data, rows=len(records))
+        _audit_viewing(form, _filter_args(request.args), len(records), "export")
     except AuditUnavailable:
         abort(503, description="The audit trail cannot be written, so it cannot be exported.")
 

@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.auth import proxy_headers
+from app.auth.account_rows import account_rows
 from app.auth.models import ROLES, ProxyStaff, StaffUser
-
-logger = logging.getLogger(__name__)
+from app.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,25 @@ def _check_role() -> None:
         abort(403)
     staff = current_staff()
     if staff is None or not staff.has_role(role):
+        abort(403)
+    if role != "agent" and isinstance(staff, StaffUser):
+        _recheck_from_database(staff, role)
+
+
+def _recheck_from_database(staff: StaffUser, role: str) -> None:
+    """Read the account's row again before a manager's or admin's page: a lock, a
+    deactivation or a demotion made on another worker counts at once, not after the
+    per-process copy (app/auth/account_rows.py) runs out."""
+    session_id = session.get("_user_id")
+    db.session.refresh(staff)
+    if not staff.is_active or staff.get_id() != session_id:
+        account_rows().forget(staff.id)
+        logger.info("Staff request refused: the account changed since its last check")
+        logout_user()
+        session.clear()
+        abort(403)
+    if not staff.has_role(role):
+        account_rows().forget(staff.id)
         abort(403)
 
 
@@ -209,6 +228,16 @@ def from_trusted_proxy() -> bool:
     return any(address in network for network in current_app.config["AUTH_PROXY_TRUSTED"])
 
 
+def _wsgi_text(value: str) -> str:
+    """A header value as the proxy sent it: WSGI servers decode header bytes as latin-1
+    (PEP 3333), so UTF-8 names arrive garbled ("mÃ¼ller"); bytes that are not UTF-8 stay
+    as decoded."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def staff_from_proxy_headers() -> ProxyStaff | None:
     """Build the staff member from the SSO proxy's headers, if they can be trusted."""
     config = current_app.config
@@ -221,10 +250,10 @@ def staff_from_proxy_headers() -> ProxyStaff | None:
             request.environ[proxy_headers.REPEATED_ENVIRON_KEY],
         )
         return None
-    username = (request.headers.get(config["AUTH_PROXY_USER_HEADER"]) or "").strip()
+    username = _wsgi_text(request.headers.get(config["AUTH_PROXY_USER_HEADER"]) or "").strip()
     if not username or len(username) > 128:
         return None
-    raw_groups = request.headers.get(config["AUTH_PROXY_GROUPS_HEADER"]) or ""
+    raw_groups = _wsgi_text(request.headers.get(config["AUTH_PROXY_GROUPS_HEADER"]) or "")
     groups = frozenset(g.strip() for g in raw_groups.replace(";", ",").split(",") if g.strip())
     role = proxy_role(groups, config)
     if role is None:

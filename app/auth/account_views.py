@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+import logging
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user
 from werkzeug.wrappers import Response
 
-from app.auth import preferences, staffing, trail
+from app.auth import preferences, staffing, throttle, trail
 from app.auth.access import current_staff, requires
 from app.auth.blueprint import bp
 from app.auth.models import StaffUser
 from app.auth.staff_forms import ChangePasswordForm, NewPasswordForm, TimeZoneForm
+from app.auth.views import LOCKED, SLOWED
 from app.dbtypes import utcnow
 from app.extensions import db
 
 DESK_DEFAULT = ""
+
+logger = logging.getLogger(__name__)
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
@@ -28,8 +33,10 @@ def setup(token: str) -> Response | tuple[str, int]:
     if not in_time:
         return render_template("auth/setup_expired.html"), 410
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        staffing.set_password_from_link(user, form.password.data)
+    if form.validate_on_submit() and form.acceptable_for(user.username):
+        if not staffing.set_password_from_link(user, token, form.password.data):
+            # Another request with this link got there first.
+            abort(404, description="This link is not valid: it was used already or replaced.")
         flash("Your password is set. Sign in with it now.", "info")
         return redirect(url_for("auth.login"), code=303)
     status = 400 if form.is_submitted() else 200
@@ -74,16 +81,45 @@ def change_password() -> Response | tuple[str, int]:
         abort(404, description="Passwords are managed by single sign-on here.")
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if staff.check_password(form.current.data):
+        refused = _change_refused(staff.username)
+        if refused is not None:
+            form.current.errors = [*form.current.errors, refused[0]]
+            chosen = preferences.chosen_zone_name(staff.username)
+            zone_form = _zone_form(formdata=None, timezone=chosen or DESK_DEFAULT)
+            return _account_page(form, zone_form, refused[1])
+        address = request.remote_addr or "unknown"
+        if not staff.check_password(form.current.data):
+            # Throttled like sign-in: the same failures count towards the account's lock.
+            throttle.record_attempt(staff.username, address, succeeded=False)
+            logger.warning(
+                "Wrong current password on a password change by %s from %s",
+                staff.username,
+                address,
+            )
+            form.current.errors = [*form.current.errors, "That is not your current password."]
+        elif form.acceptable_for(staff.username):
+            throttle.record_attempt(staff.username, address, succeeded=True)
             staffing.change_own_password(staff, form.password.data)
+            logger.info("Staff %s changed their password from %s", staff.username, address)
             # The new session version ends every other session; this one carries on under it
             # (its other keys, such as when it signed in, are kept).
             login_user(staff)
             flash("Your password is changed. Your other sessions have ended.", "info")
             return redirect(url_for("auth.account"), code=303)
-        form.current.errors = [*form.current.errors, "That is not your current password."]
     chosen = preferences.chosen_zone_name(staff.username)
     return _account_page(form, _zone_form(formdata=None, timezone=chosen or DESK_DEFAULT), 400)
+
+
+def _change_refused(username: str) -> tuple[str, int] | None:
+    """The sign-in throttle's refusal of another try at the current password, if any."""
+    address = request.remote_addr or "unknown"
+    if wait := throttle.address_wait_seconds(address):
+        logger.warning("Password change slowed down: too many failures from %s", address)
+        return SLOWED.format(seconds=wait), 429
+    if throttle.is_locked(username):
+        logger.warning("Password change refused while locked: %s from %s", username, address)
+        return LOCKED.format(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]), 429
+    return None
 
 
 @bp.post("/account/timezone")

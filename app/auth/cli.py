@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.auth import staffing, trail
+from app.auth import passwords, staffing, trail
 from app.auth.models import (
     MIN_PASSWORD_LENGTH,
     ROLES,
@@ -27,7 +27,7 @@ def _stdin_is_interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _read_password() -> str:
+def _read_password(username: str) -> str:
     """From a hidden prompt asked twice, or the first line of stdin when it is piped."""
     if _stdin_is_interactive():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -37,6 +37,8 @@ def _read_password() -> str:
         raise click.ClickException(
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
         )
+    if refused := passwords.refusal(password, username):
+        raise click.ClickException(refused)
     return password
 
 
@@ -68,7 +70,7 @@ def add_user(name: str, role: str) -> None:
         )
     # Checked before the prompt too, so no one types a password for a name that is taken.
     _apply(lambda: staffing.check_new_name(username))
-    password = _read_password()
+    password = _read_password(username)
     _apply(lambda: staffing.add_with_password(username, role, password))
     click.echo(f"Added {username} ({role}).")
 
@@ -110,7 +112,7 @@ def enable_user(name: str) -> None:
 def set_password(name: str) -> None:
     """Replace an account's password (prompted, or read from stdin); ends its sessions."""
     user = _get_user(name)
-    user.set_password(_read_password(), current_app.config["PASSWORD_HASH_METHOD"])
+    user.set_password(_read_password(user.username), current_app.config["PASSWORD_HASH_METHOD"])
     user.setup_token_hash = user.setup_expires_at = None
     trail.note("set password", user.username, "from the command line")
     db.session.commit()

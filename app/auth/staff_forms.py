@@ -7,6 +7,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app.auth import passwords
 from app.auth.models import MIN_PASSWORD_LENGTH, ROLES, USERNAME_RE
 
 ROLE_CHOICES = [SelectChoice(role, role) for role in ROLES]
@@ -72,6 +73,13 @@ class NewPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+    def acceptable_for(self, username: str) -> bool:
+        """Refuse (with the reason on the password field) a password too easy to guess."""
+        refused = passwords.refusal(self.password.data or "", username)
+        if refused is not None:
+            self.password.errors = [*self.password.errors, refused]
+        return refused is None
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -13,9 +13,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.security import generate_password_hash
 
 from app.auth import throttle, trail
+from app.auth.account_rows import account_rows
 from app.auth.models import NO_PASSWORD, StaffUser
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -188,12 +190,38 @@ def user_for_link(token: str) -> tuple[StaffUser | None, bool]:
     return user, expires is not None and utcnow() < expires
 
 
-def set_password_from_link(user: StaffUser, password: str) -> None:
-    """Set user's password from their setup link, which then stops working."""
-    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-    user.setup_token_hash = user.setup_expires_at = None
+def set_password_from_link(user: StaffUser, token: str, password: str) -> bool:
+    """Set user's password from their setup link, which then stops working; False when the
+    link was used (or replaced, or ran out) meanwhile.
+
+    Claimed in one conditional UPDATE: of two requests with the same link at once, only the
+    one whose UPDATE still finds the token sets a password.
+    """
+    new_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    claimed = db.session.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.id == user.id,
+            StaffUser.setup_token_hash == _token_hash(token),
+            StaffUser.setup_expires_at > utcnow(),
+            StaffUser.active.is_(True),
+        )
+        .values(
+            password_hash=new_hash,
+            session_version=StaffUser.session_version + 1,
+            setup_token_hash=None,
+            setup_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return False
     trail.note("set password", user.username, "through the setup link", actor=user.username)
     db.session.commit()
+    # A bulk UPDATE runs no ORM events: forget this process's copy of the row by hand.
+    account_rows().forget(user.id)
+    return True
 
 
 def change_own_password(user: StaffUser, password: str) -> None:

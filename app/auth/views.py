@@ -7,7 +7,7 @@ from functools import cache
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
@@ -112,6 +112,10 @@ def logout() -> Response:
 @bp.get("/admin/staff")
 @requires("admin")
 def staff() -> str:
-    """Every local staff account and its state, for admins."""
+    """Every local staff account and its state, for admins; in proxy mode only how many
+    there are, as none of them can sign in."""
+    if current_app.config["AUTH_MODE"] == "proxy":
+        count = db.session.scalar(select(func.count()).select_from(StaffUser)) or 0
+        return render_template("auth/staff.html", users=[], local_accounts=count)
     users = db.session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
-    return render_template("auth/staff.html", users=users)
+    return render_template("auth/staff.html", users=users, local_accounts=len(users))

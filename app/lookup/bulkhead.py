@@ -3,6 +3,10 @@ lookup slots, or gets a quick "busy" page, so a hung upstream cannot hold every 
 
 The same page, with its own message and Retry-After, answers a lookup the upstream budget
 refused (app/lookup/budget/counts.py): no call went out, nothing about a member is shown.
+When the refusal is the staff member's own share, the words say it is theirs.
+
+A view may also carry a rate limit tighter than its page's (TIGHTER_LIMITS): a refresh
+skips the cache and costs every call of a lookup, so it is limited far below page views.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from flask import current_app, g, render_template
 
 from app import metrics
+from app.extensions import limiter
 from app.lookup.audited import OUTCOME_KEY
 from app.lookup.budget.counts import BudgetExhausted
 from app.lookup.fetching.slots import get_slots
@@ -26,6 +31,9 @@ logger = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 2
 # The metrics' name for each bounded view's page.
 PAGES = {"submit": "search", "member": "member", "refresh": "refresh"}
+# Views with a rate limit of their own, per staff member, on top of their page's: the
+# setting that holds it.
+TIGHTER_LIMITS = {"refresh": "REFRESH_RATE_LIMIT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +51,11 @@ SLOTS_FULL = TurnedAway("lookup/_busy_notice.html", BUSY_RETRY_SECONDS)
 def out_of_budget(refusal: BudgetExhausted) -> TurnedAway:
     """The page for a lookup the upstream budget refused."""
     seconds = refusal.retry_after
-    return TurnedAway(
-        "lookup/_budget_notice.html", seconds, f"The desk is busy: try again in {seconds} s."
-    )
+    if refusal.own:
+        words = f"You have used your share of lookups this minute: try again in {seconds} s."
+    else:
+        words = f"The desk is busy: try again in {seconds} s."
+    return TurnedAway("lookup/_budget_notice.html", seconds, words)
 
 
 def bounded(
@@ -72,6 +82,8 @@ def bounded(
                     return _timed(name, view, *args, **kwargs)
                 except BudgetExhausted as refusal:
                     metrics.budget_refusal()
+                    if refusal.own:
+                        metrics.share_refusal()
                     turned_away = out_of_budget(refusal)
         if not granted:
             logger.warning(
@@ -87,6 +99,11 @@ def bounded(
         response.headers["Retry-After"] = str(turned_away.retry_after)
         return response
 
+    setting = TIGHTER_LIMITS.get(view.__name__)
+    if setting is not None:
+        # Registered under the view's own name (wraps keeps it), so Flask-Limiter checks it
+        # with the page's limit, once, before the view takes a lookup slot.
+        return limiter.limit(lambda: current_app.config[setting])(wrapped)
     return wrapped
 
 

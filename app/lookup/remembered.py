@@ -45,3 +45,12 @@ def found_by(member_id: int) -> str | None:
 def reason_for(member_id: int) -> str | None:
     """The reason given for this session's lookup of the member: its other views share it."""
     return _about(member_id).get("reason")
+
+
+def give_reason(member_id: int, reason: str) -> None:
+    """Keep the reason given on the member page for this session's lookup of the member."""
+    about = _about(member_id)
+    if about:
+        session[SESSION_KEY] = {**about, "reason": reason}
+    else:
+        remember(member_id, FROM_A_LINK, found_by=None, reason=reason)

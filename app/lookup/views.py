@@ -197,6 +197,9 @@ def refresh(member_id: int) -> Response | tuple[str, int]:
     params, date_error = parsed
     if date_error is not None:
         return render_template("lookup/bad_link.html", message=str(date_error)), 400
+    if _needs_reason(member_id):
+        # Nothing is fetched without a reason: the page asks for it.
+        return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
     result = _look_up_by_id(member_id, params, refresh=True, receipt=True)
     if not result.recorded:
         return _not_recorded()
@@ -233,6 +236,10 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     if isinstance(parsed[0], str):
         return parsed
     params, date_error = parsed
+    if _needs_reason(member_id):
+        # A link, a bookmark or a colleague's deep link: nothing is fetched (or shown) until
+        # the staff member says why, and the reason is then recorded with the lookup.
+        return _reason_prompt(member_id, params)
     receipt = session.pop(JUST_RECORDED_KEY, None)
     result = _look_up_by_id(
         member_id, params, record=not receipts.redeem(receipt, _staff_name(), member_id, params)
@@ -245,6 +252,42 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         metrics.stale_page()
     html = _member_html(result.data, date_error)
     return (html, 400) if date_error is not None else html
+
+
+def _needs_reason(member_id: int) -> bool:
+    """Whether the desk asks for reasons and none was given in this session's lookup of the
+    member."""
+    return bool(current_app.config["LOOKUP_REASONS"]) and not remembered.reason_for(member_id)
+
+
+def _reason_prompt(
+    member_id: int, params: LookupParams, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    """The member page asking only for the reason of the lookup, no figures."""
+    page = render_template(
+        "lookup/member.html",
+        reason_prompt=True,
+        member_id=member_id,
+        reasons=current_app.config["LOOKUP_REASONS"],
+        reason_action=url_for("lookup.give_reason", member_id=member_id, **params.to_query()),
+        reason_error=error,
+    )
+    return page, status
+
+
+@bp.post("/members/<int:member_id>/reason")
+@limiter.limit(_member_page_limit)
+def give_reason(member_id: int) -> Response | tuple[str, int]:
+    """The reason for looking a member up from a link; then the page, which looks them up."""
+    parsed = _link_params(member_id)
+    if isinstance(parsed[0], str):
+        return parsed
+    params, _ = parsed
+    reason = request.form.get("reason", "")
+    if reason not in current_app.config["LOOKUP_REASONS"]:
+        return _reason_prompt(member_id, params, "Choose why you are looking this member up.", 400)
+    remembered.give_reason(member_id, reason)
+    return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
 
 
 def _member_failure(member_id: int, params: LookupParams, error: CapillaryError) -> tuple[str, int]:

@@ -4,21 +4,36 @@
 its own thread, over a client with a short timeout of its own, and the answer is the
 newest verdict there is: the fresh one when the probe is quick, else the previous one (or
 "checking" before the first ever ends). Probes with short timeouts see a 503, not a hang.
+
+The probe's call is an upstream call like a lookup's: it is counted in the upstream budget
+(as nobody's: it never draws on the staff's reserve), and it is not made while the budget
+is paused after a 429 or spent; the newest verdict stands meanwhile. With Redis configured
+(RATELIMIT_STORAGE_URI, else CACHE_REDIS_URL), every worker of a server shares one probe:
+the verdict is kept in Redis under the server's host name for READINESS_CACHE_SECONDS, and
+a short lock lets one worker probe while the others wait for its verdict.
+
+Who sees what: anyone gets ready or not; the upstream's error type is for the operators'
+addresses (METRICS_ALLOWED) only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import threading
 import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 
-from app.capillary import CapillaryClient, CapillaryError, MemberNotFound
+from app.capillary import CapillaryClient, CapillaryError, MemberNotFound, RateLimited
 from app.clock import Clock
+from app.redis_links import REDIS_BACKOFF_SECONDS, Breaker, connect, redis_errors
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +42,27 @@ logger = logging.getLogger(__name__)
 PROBE_CUSTOMER_ID = 1
 # What /readyz names while the very first probe has not ended yet.
 CHECKING = "checking"
+ANSWERS = "answers"
+# What a caller outside METRICS_ALLOWED reads instead of the error type.
+FAILS = "fails"
+# The verdict before any probe, while the budget holds probes back.
+PAUSED = "paused (the upstream asked to slow down)"
+SPENT = "not probed (upstream budget spent)"
+# How often a worker waiting for another's probe looks for its verdict.
+SHARED_POLL_SECONDS = 0.05
+
+
+class ProbeBudget(Protocol):
+    """What the probe needs of the upstream budget (app/lookup/budget/counts.py)."""
+
+    def try_reserve(self, kinds: Iterable[str]) -> bool:
+        """Reserve the calls for nobody's share; False when refused (paused or spent)."""
+
+    def after(self, errors: Iterable[CapillaryError | None]) -> None:
+        """A 429 among errors pauses every worker."""
+
+    def paused_for(self) -> float:
+        """Seconds left of the pause after a 429."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +73,91 @@ class Readiness:
     upstream: str  # "answers", CHECKING, or the error class that says why not
     checked_at: datetime
 
-    def as_json(self, now: datetime) -> dict[str, object]:
-        """The /readyz body."""
+    def as_json(self, now: datetime, *, detail: bool = True) -> dict[str, object]:
+        """The /readyz body; without detail, no error type (only answers, checking, fails)."""
+        upstream = self.upstream
+        if not detail and upstream not in (ANSWERS, CHECKING):
+            upstream = ANSWERS if self.ready else FAILS
         return {
             "status": "ready" if self.ready else "not ready",
-            "upstream": self.upstream,
+            "upstream": upstream,
             "checked_at": self.checked_at.isoformat(),
             "age_seconds": max(0, int((now - self.checked_at).total_seconds())),
         }
+
+    def encode(self) -> str:
+        """The verdict as JSON, for the shared store."""
+        return json.dumps([self.ready, self.upstream, self.checked_at.isoformat()])
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> Readiness:
+        """A verdict from encode()."""
+        ready, upstream, checked_at = json.loads(raw)
+        return cls(bool(ready), str(upstream), datetime.fromisoformat(checked_at))
+
+
+class SharedVerdict:
+    """One probe per server: the verdict and a probing lock in Redis, keyed by host name.
+    Any Redis failure opens a breaker; meanwhile each worker probes on its own."""
+
+    def __init__(self, url: str, prefix: str, host: str | None = None) -> None:
+        self._redis = connect(url)
+        self._errors = redis_errors()
+        base = f"{prefix}{host or socket.gethostname()}:"
+        self.verdict_key, self.lock_key = base + "verdict", base + "probing"
+        self._breaker = Breaker(
+            logger,
+            "Shared readiness verdict unavailable (%s); each worker probes on its own, "
+            "retrying Redis in %.0f s",
+            REDIS_BACKOFF_SECONDS,
+        )
+
+    def get(self) -> Readiness | None:
+        """The server's fresh verdict, if any."""
+        if not self._breaker.closed:
+            return None
+        try:
+            raw = self._redis.get(self.verdict_key)
+        except self._errors as exc:
+            self._breaker.trip(exc)
+            return None
+        try:
+            return Readiness.decode(raw) if raw else None
+        except (ValueError, TypeError):
+            return None  # not a verdict of ours: probe afresh
+
+    def claim(self, seconds: float) -> str | None:
+        """The probing lock for this long (a token), or None when another worker holds it.
+        With Redis failing, a token: this worker probes on its own."""
+        token = uuid.uuid4().hex
+        if not self._breaker.closed:
+            return token
+        try:
+            got = self._redis.set(self.lock_key, token, nx=True, px=max(1, int(seconds * 1000)))
+        except self._errors as exc:
+            self._breaker.trip(exc)
+            return token
+        return token if got else None
+
+    def put(self, verdict: Readiness, seconds: float) -> None:
+        """Keep the verdict for every worker of this server for this long."""
+        if not self._breaker.closed or seconds <= 0:
+            return
+        try:
+            self._redis.set(self.verdict_key, verdict.encode(), px=max(1, int(seconds * 1000)))
+            self._redis.delete(self.lock_key)
+        except self._errors as exc:
+            self._breaker.trip(exc)
+
+    def held(self) -> bool:
+        """Whether some worker holds the probing lock."""
+        if not self._breaker.closed:
+            return False
+        try:
+            return bool(self._redis.exists(self.lock_key))
+        except self._errors as exc:
+            self._breaker.trip(exc)
+            return False
 
 
 class ReadinessProbe:
@@ -58,11 +171,18 @@ class ReadinessProbe:
         clock: Clock,
         *,
         wait_seconds: float = 1.0,
+        budget: ProbeBudget | None = None,
+        shared: SharedVerdict | None = None,
+        probe_timeout: float = 3.0,
     ) -> None:
         self.client = client
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.wait_seconds = wait_seconds
+        self.budget = budget
+        self.shared = shared
+        # How long a worker's probing lock lasts: the probe's own timeout and a little.
+        self.lock_seconds = probe_timeout + 1.0
         self._lock = threading.Lock()
         self._last: Readiness | None = None
         self._last_at = 0.0
@@ -100,17 +220,65 @@ class ReadinessProbe:
             ended.set()
 
     def _probe(self) -> Readiness:
+        """The server's shared verdict when fresh; else this worker's own probe, unless the
+        budget holds probes back (then the newest verdict stands)."""
+        if self.shared is not None:
+            verdict = self._shared_verdict(self.shared)
+            if verdict is not None:
+                return verdict
+        verdict = self._held_back() or self._call()
+        if self.shared is not None:
+            self.shared.put(verdict, self.cache_seconds)
+        return verdict
+
+    def _shared_verdict(self, shared: SharedVerdict) -> Readiness | None:
+        """Another worker's verdict: fresh in Redis, or awaited while it probes; None when
+        this worker is to probe."""
+        deadline = time.monotonic() + self.lock_seconds
+        while True:
+            verdict = shared.get()
+            if verdict is not None:
+                return verdict
+            if shared.claim(self.lock_seconds) is not None:
+                return None
+            if time.monotonic() >= deadline or not shared.held():
+                return None
+            time.sleep(SHARED_POLL_SECONDS)
+
+    def _held_back(self) -> Readiness | None:
+        """The verdict to keep when the budget refuses the probe's call, else None."""
+        if self.budget is None:
+            return None
+        paused = self.budget.paused_for() > 0
+        if not paused and self.budget.try_reserve(["balance"]):
+            return None
+        previous = self._last
+        if previous is not None:
+            return previous
+        return Readiness(True, PAUSED if paused else SPENT, self.clock.now())
+
+    def _call(self) -> Readiness:
+        """Ask the upstream for the probe customer's balance; a 429 pauses the budget."""
         now = self.clock.now()
+        error: CapillaryError | None = None
         try:
             self.client.get_balance(PROBE_CUSTOMER_ID)
         except MemberNotFound:
-            return Readiness(True, "answers", now)  # the probe's expected answer
+            return Readiness(True, ANSWERS, now)  # the probe's expected answer
+        except RateLimited as exc:
+            # It answers; the budget now pauses every lookup (and this probe) for a while.
+            error = exc
+            logger.warning("readiness: upstream answered 429 (too many requests)")
+            return Readiness(True, type(exc).__name__, now)
         except CapillaryError as exc:
             # Anything else (refused credentials, a wrong address, an unknown refusal, no
             # answer at all) would fail real lookups the same way.
             logger.warning("readiness: upstream not usable (%r)", exc)
             return Readiness(False, type(exc).__name__, now)
-        return Readiness(True, "answers", now)
+        finally:
+            if self.budget is not None and error is not None:
+                self.budget.after([error])
+        return Readiness(True, ANSWERS, now)
 
 
 def probe_client(config: Any) -> CapillaryClient:
@@ -140,6 +308,21 @@ def get_probe() -> ReadinessProbe:
                 config["READINESS_CACHE_SECONDS"],
                 current_app.extensions["clock"],
                 wait_seconds=config["READINESS_WAIT_SECONDS"],
+                budget=current_app.extensions.get("upstream_budget"),
+                shared=shared_verdict(config),
+                probe_timeout=config["READINESS_PROBE_TIMEOUT"],
             ),
         )
     return probe
+
+
+def shared_verdict(config: Any) -> SharedVerdict | None:
+    """The Redis the workers share (the rate limits', else the cache's), or None."""
+    url = str(config.get("RATELIMIT_STORAGE_URI") or "")
+    if url.startswith("redis+unix://"):
+        url = "unix://" + url.removeprefix("redis+unix://")
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        url = str(config.get("CACHE_REDIS_URL") or "")
+    if not url:
+        return None
+    return SharedVerdict(url, config.get("READINESS_KEY_PREFIX") or "pointsdesk:readyz:")

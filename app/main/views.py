@@ -2,6 +2,7 @@
 
 from app import clock
 from app.main.blueprint import bp
+from app.main.metrics_view import from_operator
 from app.main.readiness import get_probe
 
 
@@ -13,6 +14,8 @@ def healthz() -> tuple[dict[str, str], int]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, object], int]:
-    """Readiness: 200 when the upstream answers (checked at most every few seconds), else 503."""
+    """Readiness: 200 when the upstream answers (checked at most every few seconds), else 503;
+    why not (the upstream's error type) only for the operators' addresses."""
     verdict = get_probe().check()
-    return verdict.as_json(clock.now()), 200 if verdict.ready else 503
+    body = verdict.as_json(clock.now(), detail=from_operator())
+    return body, 200 if verdict.ready else 503

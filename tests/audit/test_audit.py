@@ -245,9 +245,12 @@ def test_other_filters_keep_the_identifier_hash_until_it_is_cleared(app, admin_c
     )
     assert response.location == f"/admin/audit?staff={ADMIN}&identifier_hash={digest}"
     page = soup(admin_client.get(response.location))
-    assert [r.select_one(".audit-member-id").get_text() for r in page.select("tr.audit-row")] == [
-        "1"
-    ]
+    # The first view of this hash is on the trail too (no member id), above the lookup.
+    rows = page.select("tr.audit-row")
+    assert [
+        (r.select_one(".audit-kind").get_text(), r.select_one(".audit-member-id").get_text())
+        for r in rows
+    ] == [("view", ""), ("lookup", "1")]
     assert page.select_one(".identifier-filter a")["href"] == f"/admin/audit?staff={ADMIN}"
     # A newly typed identifier replaces the hash.
     response = admin_client.post(
@@ -370,7 +373,13 @@ def test_csv_export_has_the_same_filters(admin_client, trail):
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
     assert response.headers["Cache-Control"] == "no-store"
     rows = _csv(response)
-    assert [(r["staff_username"], r["member_id"]) for r in rows] == [(ADMIN, "1"), (AGENT, "1")]
+    # Newest first: the filtered page view just before (audited), then the two lookups.
+    assert [(r["kind"], r["staff_username"], r["member_id"]) for r in rows] == [
+        ("view", ADMIN, "1"),
+        ("lookup", ADMIN, "1"),
+        ("lookup", AGENT, "1"),
+    ]
+    rows = rows[1:]
     assert set(rows[0]) == {
         "at",
         "staff_username",
@@ -384,6 +393,7 @@ def test_csv_export_has_the_same_filters(admin_client, trail):
         "outcome",
         "reason",
         "upstream_ms",
+        "filters",
     }
     assert datetime.fromisoformat(rows[0]["at"]) == trail + timedelta(days=1, hours=1)
 
@@ -417,7 +427,7 @@ def test_no_export_when_the_export_cannot_be_audited(app, admin_client, trail):
                 "staff_username TEXT CHECK (staff_username = 'nobody'), identifier_type TEXT, "
                 "identifier_hash TEXT, member_id INTEGER, program_scope TEXT, start_date DATE, "
                 "end_date DATE, outcome TEXT, upstream_ms INTEGER, kind TEXT, reason TEXT, "
-                "prev_hash TEXT, record_hash TEXT)"
+                "filters TEXT, prev_hash TEXT, record_hash TEXT)"
             )
         )
         db.session.commit()

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from app import create_app
 from app.audit import chain
 from app.audit.models import AuditRecord
 from app.auth.models import StaffEvent
 from app.extensions import db
-from tests.conftest import AGENT, sandbox_config
+from tests.conftest import AGENT, add_staff, sandbox_config
 from tests.support.audit_chain_helpers import execute, verify, write_concurrently, write_lookups
 
 
@@ -96,19 +96,44 @@ def test_removed_first_records_are_noticed(db_app):
     execute(db_app, "DELETE FROM audit_record WHERE id <= :id", id=ids[1])
     code, output = verify(db_app)
     assert code == 1
-    assert f"BROKEN at record #{ids[2]}: it does not follow the chain's start" in output
-
-
-def test_records_older_than_the_chain_are_reported_not_hidden(app):
-    execute(
-        app,
-        "INSERT INTO audit_record (at, staff_username, identifier_type, program_scope, outcome,"
-        " kind) VALUES ('2026-01-01 00:00:00', 'old.hand', 'mobile', 'all', 'found', 'lookup')",
+    assert (
+        f"BROKEN at record #{ids[2]}: the chain starts at record #{ids[0]}, which is missing"
+        in output
     )
+
+
+def test_records_older_than_the_chain_are_reported_not_hidden(tmp_path, sandbox):
+    # A trail that had records before the chain existed, upgraded to the signed head.
+    path = tmp_path / "legacy.sqlite3"
+    app = create_app({**sandbox_config(sandbox), "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context():
+        flask_migrate.upgrade(revision="9f3c2a7d5b10")
+        db.session.execute(
+            text(
+                "INSERT INTO audit_record (at, staff_username, identifier_type, program_scope,"
+                " outcome, kind) VALUES ('2026-01-01 00:00:00', 'old.hand', 'mobile', 'all',"
+                " 'found', 'lookup')"
+            )
+        )
+        db.session.commit()
+        flask_migrate.upgrade()
+        add_staff(AGENT, "agent")
     write_lookups(app, AGENT, 2)
     code, output = verify(app)
-    assert code == 0
+    assert code == 0, output
     assert "1 record(s) predate the hash chain and are not covered." in output
+    # An unhashed record slipped in later, below the chain, passes for old no longer.
+    execute(
+        app,
+        "INSERT INTO audit_record (id, at, staff_username, identifier_type, program_scope,"
+        " outcome, kind) VALUES (0, '2026-01-02 00:00:00', 'x', 'mobile', 'all', 'found',"
+        " 'lookup')",
+    )
+    code, output = verify(app)
+    assert code == 1
+    assert "2 record(s) without a hash, but the signed head counts 1" in output
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_prune_keeps_the_chain_verifiable_from_the_first_kept_record(app, clock):

@@ -191,7 +191,7 @@ def _csv(response):
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", ";", "|"])
 def test_csv_cells_starting_with_a_formula_character_are_escaped(desk, prefix):
     with desk.app_context():
         db.session.add(

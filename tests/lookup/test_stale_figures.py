@@ -37,7 +37,13 @@ from app.config_rules import ConfigError
 from app.extensions import db
 from app.lookup.fetching import codec
 from app.lookup.fetching.cache import MemoryCache
-from app.lookup.fetching.last_known import LAST_PREFIX, WHO_PREFIX, is_outage, who_key
+from app.lookup.fetching.last_known import (
+    LAST_PREFIX,
+    WHO_PREFIX,
+    exact_hash,
+    is_outage,
+    who_key,
+)
 from app.lookup.fetching.outcome import MemberData, Outcome
 from tests.conftest import ADMIN, normalize_spaces, sandbox_config, sign_in, soup
 from tests.support.cache_samples import BALANCE
@@ -45,7 +51,9 @@ from tests.support.fake_upstream import (
     FIGURES,
     MEMBER,
     MOBILE,
+    FakeCapillary,
     balance_body,
+    json_response,
     respond,
     schedule_body,
 )
@@ -258,11 +266,62 @@ def test_a_lookup_by_email_finds_its_member_through_the_map_too(desk, fake, cloc
     assert lookup(client, "email", EMAIL).status_code == 302
     clock.advance(timedelta(minutes=5))
     fail_everything(fake, respond("", 500))
-    # Another spelling of the same address: the map's key is the audit trail's hash,
-    # which is case-insensitive like the address.
-    response = lookup(client, "email", EMAIL.lower())
+    response = lookup(client, "email", EMAIL)
     assert response.status_code == 302
     assert "5 minutes ago" in banner(soup(client.get(response.location)))
+    # Another spelling is another value upstream: the map does not guess it is the same.
+    response = lookup(client, "email", EMAIL.lower())
+    assert response.status_code == 502
+    assert soup(response).select_one("#last-known") is None
+
+
+def _member_by_exact_external_id(members: dict[str, tuple[int, str]]):
+    """Handlers answering with the member whose external id is exactly the one asked for."""
+
+    def handler(request):
+        kind = FakeCapillary.kind(request)
+        found = members.get(request.args.get("identifierValue", ""))
+        if found is None:
+            return json_response(NOT_FOUND)
+        member_id, main = found
+        if kind == "schedule":
+            body = schedule_body()
+        else:
+            body = balance_body(int(kind.split(":")[1]))
+            body["mainPoints"] = main
+            body["totalPoints"] = str(Decimal(main) + Decimal(body["promisedPoints"]))
+        body["entityId"] = member_id
+        return json_response(body)
+
+    return handler
+
+
+def test_external_ids_differing_only_in_case_keep_their_own_figures_in_an_outage(desk, fake, clock):
+    # Capillary matches external ids exactly: these are two members.
+    members = {"ext-doc-1": (565039501, "11"), "EXT-DOC-1": (565039502, "22")}
+    handler = _member_by_exact_external_id(members)
+    for kind in ("balance:2199", "balance:1933", "schedule"):
+        fake.handlers[kind] = handler
+    client = desk()
+    for external_id, (member_id, main) in members.items():
+        page = soup(client.get(lookup(client, "externalId", external_id).location))
+        assert page.select_one("#member-id").get_text() == str(member_id)
+        assert tile(page, "available") == Decimal(main)
+    clock.advance(timedelta(minutes=10))
+    fail_everything(fake)
+
+    for external_id, (member_id, main) in members.items():
+        response = lookup(client, "externalId", external_id)
+        assert response.status_code == 302
+        page = soup(client.get(response.location))
+        assert page.select_one("#member-id").get_text() == str(member_id), external_id
+        assert tile(page, "available") == Decimal(main), external_id
+        assert "10 minutes ago" in banner(page)
+    shown = [r for r in records(client) if r[1] == "found_stale"]
+    assert shown == [
+        ("externalId", "found_stale", 565039501),
+        ("externalId", "found_stale", 565039502),
+    ]
 
 
 def test_a_mobile_never_seen_gets_the_failure_page(desk, fake, clock):
@@ -405,7 +464,7 @@ def test_no_cache_key_carries_the_identifier(desk, fake, clock):
         for part in (MOBILE, MOBILE[2:], "9800000001", "priya", "example", "@"):
             assert part not in key.lower(), key
     with client.application.app_context():
-        assert f"{WHO_PREFIX}INSTORE::mobile:{identifier_hash(MOBILE)}" in keys
+        assert f"{WHO_PREFIX}INSTORE::mobile:{exact_hash('mobile', MOBILE)}" in keys
 
 
 # --- the audit pages -------------------------------------------------------------------------
@@ -538,7 +597,8 @@ def test_a_lookup_map_key_is_the_hash_not_the_identifier(app):
     member = MemberLookup((Identifier("mobile", MOBILE),), source="INSTORE")
     with app.app_context():
         key = who_key(member)
-        assert key == f"{WHO_PREFIX}INSTORE::mobile:{identifier_hash(MOBILE)}"
+        assert key == f"{WHO_PREFIX}INSTORE::mobile:{exact_hash('mobile', MOBILE)}"
+        assert exact_hash("mobile", MOBILE) != identifier_hash(MOBILE)
     assert MOBILE not in key
 
 

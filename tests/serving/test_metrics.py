@@ -63,6 +63,7 @@ def test_loopback_reads_the_text_format_without_signing_in(anon_client, address)
         "pointsdesk_cache_lookups",
         "pointsdesk_stale_pages",
         "pointsdesk_budget_refusals",
+        "pointsdesk_share_refusals",
         "pointsdesk_busy_pages",
     } <= names
     # No session is started for a scraper.
@@ -125,6 +126,25 @@ def test_behind_proxy_fix_the_forwarded_client_address_is_checked(make_app):
     assert get("203.0.113.9") == 404  # a visitor through the proxy
     # A visitor's own X-Forwarded-For comes first; the proxy appends the real address.
     assert get("10.20.1.1, 203.0.113.9") == 404
+
+
+def test_behind_proxy_fix_a_direct_client_cannot_forward_itself_in(make_app):
+    # The app is reachable past its proxy too: a client that connects straight to it says
+    # it was forwarded for 127.0.0.1. ProxyFix believes the header; the real peer decides.
+    client = make_app(PROXY_FIX_X_FOR=1).test_client()
+    for forwarded_for in ("127.0.0.1", "::1", "10.9.9.9, 127.0.0.1"):
+        response = client.get(
+            "/metrics",
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        assert response.status_code == 404, forwarded_for
+    # The scraper itself, straight to the app or through the local proxy, still reads it.
+    assert client.get("/metrics", environ_base=LOOPBACK).status_code == 200
+    through_proxy = client.get(
+        "/metrics", environ_base=LOOPBACK, headers={"X-Forwarded-For": "127.0.0.1"}
+    )
+    assert through_proxy.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -400,9 +420,9 @@ def test_under_gunicorn_the_metrics_add_up_every_workers_lookups(upstream, tmp_p
 
 
 def test_lookups_the_upstream_budget_refuses_are_counted(make_client, upstream):
-    # The demo's three programs: one lookup needs at most four balance calls, so the
-    # ceiling covers the first page and not the refresh that follows it.
-    client = make_client(CAPILLARY_CALLS_PER_MINUTE=4)
+    # The demo's three programs: one lookup needs at most five calls (four balances and the
+    # schedule), so the ceiling covers the first page and not the refresh that follows it.
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=5)
     app = client.application
     assert client.get(f"/members/{MEMBER.id}").status_code == 200
     before = scrape(app)
@@ -410,4 +430,18 @@ def test_lookups_the_upstream_budget_refuses_are_counted(make_client, upstream):
     after = scrape(app)
     assert refused.status_code == 503
     assert delta(before, after, "pointsdesk_budget_refusals_total") == 1
+    assert delta(before, after, "pointsdesk_share_refusals_total") == 0  # the desk's ceiling
     assert delta(before, after, "pointsdesk_busy_pages_total") == 0
+
+
+def test_lookups_refused_for_the_staff_members_own_share_are_counted(make_client, upstream):
+    # At most five calls a page (four balances and the schedule): one page a minute each.
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=40, CAPILLARY_CALLS_PER_STAFF=5)
+    app = client.application
+    assert client.get(f"/members/{MEMBER.id}").status_code == 200
+    before = scrape(app)
+    refused = client.post(f"/members/{MEMBER.id}/refresh")
+    after = scrape(app)
+    assert refused.status_code == 503
+    assert delta(before, after, "pointsdesk_budget_refusals_total") == 1
+    assert delta(before, after, "pointsdesk_share_refusals_total") == 1

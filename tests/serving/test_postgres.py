@@ -101,7 +101,8 @@ def test_audit_records_filters_and_export(pg_app):
     assert response.status_code == 200
     with pg_app.app_context():
         kinds = db.session.scalars(select(AuditRecord.kind).order_by(AuditRecord.id)).all()
-    assert kinds == ["lookup", "export"]
+    # The filtered audit page view is audited too (issue 24 item 8).
+    assert kinds == ["lookup", "export", "view"]
 
 
 def test_audit_unavailable_when_the_table_is_gone(pg_app):

@@ -4,6 +4,8 @@ memory, uncached), a warning or two in the log, never a 500 or a traceback."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,8 @@ import pytest
 
 from app.extensions import limiter
 from app.redis_links import REDIS_BACKOFF_SECONDS
-from tests.conftest import normalize_spaces, soup
+from app.sandbox import data as demo
+from tests.conftest import AGENT, normalize_spaces, sign_in, soup
 from tests.support.fault_servers import OwnRedis, hung_server
 
 pytestmark = pytest.mark.redis
@@ -119,4 +122,48 @@ def test_lookups_go_on_when_redis_accepts_and_never_answers(make_client, upstrea
     assert statuses == [302, 200] * 3
     problems = _problems(caplog)
     assert len(problems) <= 2, [r.getMessage() for r in problems]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+STALLED_REQUESTS = 16
+
+
+def test_no_500_when_requests_fail_on_a_stalled_redis_at_once(
+    make_app, upstream, own_redis, caplog
+):
+    # The red team's run: Redis stalls (here its process is stopped, as `DEBUG SLEEP 3`
+    # would hold it) while 16 requests in one process are waiting on it. The limiter's
+    # fallback to memory took the first; each of the others used to be a 500.
+    app = make_app(RATELIMIT_STORAGE_URI=own_redis.url)
+    member = demo.DEMO_MEMBERS_BY_ID[demo.MEMBER_MULTI_PROGRAM].id
+    clients = [sign_in(app.test_client(), AGENT) for _ in range(STALLED_REQUESTS)]
+    assert clients[0].get(f"/members/{member}").status_code == 200  # counted in Redis
+    caplog.set_level(logging.INFO)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(STALLED_REQUESTS)
+
+    def page(client) -> None:
+        start.wait(timeout=30)
+        try:
+            status = client.get(f"/members/{member}").status_code
+        except Exception:  # noqa: BLE001 (the test client re-raises what would be a 500)
+            status = 500
+        with lock:
+            statuses.append(status)
+
+    workers = [threading.Thread(target=page, args=(c,), daemon=True) for c in clients]
+    os.kill(own_redis.process.pid, signal.SIGSTOP)
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    finally:
+        os.kill(own_redis.process.pid, signal.SIGCONT)
+    assert sorted(statuses) == [200] * STALLED_REQUESTS
+    # Said in a line or two, without a traceback.
+    problems = _problems(caplog)
+    assert problems, "the stall went unnoticed"
+    assert not [r for r in problems if r.exc_info or "\n" in r.getMessage()]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

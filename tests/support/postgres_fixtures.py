@@ -19,7 +19,6 @@ from flask import Flask
 from sqlalchemy import text
 
 from app import create_app
-from app.audit import chain
 from app.clock import FrozenClock
 from app.extensions import db
 from tests.conftest import ADMIN, AGENT, FROZEN_AT, add_staff, sandbox_config
@@ -86,10 +85,7 @@ def pg_app(pg_url: str, sandbox, clock: FrozenClock) -> Iterator[Flask]:
                 "RESTART IDENTITY"
             )
         )
-        # The chain starts afresh with the emptied trail.
-        db.session.execute(
-            text("UPDATE audit_chain_head SET last_hash = :g, anchor_hash = :g"),
-            {"g": chain.GENESIS},
-        )
+        # The chain starts afresh with the emptied trail: the next write makes a new signed head.
+        db.session.execute(text("DELETE FROM audit_chain_head"))
         db.session.commit()
         db.engine.dispose()

@@ -1,25 +1,32 @@
-"""The admin's view of the upstream budget: per API the ceiling, the calls of the last
-minute and those left, and any pause after a 429, in words ready to display."""
+"""The admin's view of the upstream budget: per counter (every API together, or each API)
+the ceiling, each staff member's share and the reserve, the calls of the last minute and
+those left, and any pause after a 429, in words ready to display."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from app.lookup.budget.counts import APIS, UpstreamBudget
+from app.lookup.budget.counts import ALL, APIS, UpstreamBudget
 
-API_NAMES = {"balance": "Points balance", "schedule": "Promised-points schedule"}
+NAMES = {
+    ALL: "Every API together",
+    "balance": "Points balance",
+    "schedule": "Promised-points schedule",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ApiRow:
-    """One API's line of the table."""
+    """One counter's line of the table."""
 
     api: str
     name: str
     ceiling: str
     used: str
     left: str
+    per_staff: str = "—"
+    reserve: str = "—"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,30 +37,40 @@ class BudgetPage:
     rows: tuple[ApiRow, ...]
     pause: str
     counted_where: str
+    reading: str
 
 
 def budget_page(budget: UpstreamBudget) -> BudgetPage:
     """The figures of the budget right now."""
     usage = budget.usage()
-    if usage is None or budget.ceiling is None:
-        rows = tuple(ApiRow(api, API_NAMES[api], "no ceiling", "not counted", "—") for api in APIS)
+    if usage is None or budget.limits is None:
+        rows = tuple(ApiRow(api, NAMES[api], "no ceiling", "not counted", "—") for api in APIS)
         return BudgetPage(
             False,
             rows,
             "No pause: with no ceiling set, a 429 does not pause the desk.",
             "Nothing is counted: CAPILLARY_CALLS_PER_MINUTE is not set.",
+            "No ceiling.",
         )
-    ceiling = budget.ceiling
     rows = tuple(
         ApiRow(
-            api,
-            API_NAMES[api],
-            f"{ceiling} a minute",
-            str(usage.used.get(api, 0)),
-            str(max(0, ceiling - usage.used.get(api, 0))),
+            counter,
+            NAMES[counter],
+            f"{limit.ceiling} a minute",
+            str(usage.used.get(counter, 0)),
+            str(max(0, limit.ceiling - usage.used.get(counter, 0))),
+            f"{limit.per_staff} a minute",
+            f"{limit.reserve} (for staff within {limit.light} this minute)",
         )
-        for api in APIS
+        for counter, limit in budget.limits.items()
     )
+    if budget.per_api:
+        reading = "Each API has a ceiling of its own (CAPILLARY_BUDGET_PER_API)."
+    else:
+        reading = (
+            "One ceiling for the API key's calls to every API together (the safe reading "
+            "of the upstream's rate-limit page)."
+        )
     if usage.paused_for > 0:
         seconds = max(1, math.ceil(usage.paused_for))
         pause = (
@@ -74,4 +91,4 @@ def budget_page(budget: UpstreamBudget) -> BudgetPage:
             "Redis (RATELIMIT_STORAGE_URI) is not answering: until it does, each process "
             "counts its own calls against the ceiling; these are this process's."
         )
-    return BudgetPage(True, rows, pause, where)
+    return BudgetPage(True, rows, pause, where, reading)

@@ -1,22 +1,36 @@
 """The upstream budget in Redis: one count for every worker and app server.
 
-One sorted set per API holds a member per call reserved in the last minute, scored by the
-Redis server's own clock in milliseconds (every server reads the same clock, so no two
-disagree about what "the last minute" is); a key with a PX expiry holds the pause after a
-429. A Lua script checks both APIs and adds every reserved call or none, in one atomic step.
+One sorted set per counter (ALL, or one per API) holds a member per call reserved in the
+last minute, and one per counter and staff member holds that person's; each is scored by
+the Redis server's own clock in milliseconds (every server reads the same clock, so no two
+disagree about what "the last minute" is). A key with a PX expiry holds the pause after a
+429. A Lua script checks every counter, the person's cap and the reserve, and adds every
+reserved call or none, in one atomic step.
+
+Staff are named in the keys by a short hash of their rate-limit key, not by name.
 
 A Redis that is down or slow must not stop lookups: like the shared cache, any failure
 opens a breaker for a few seconds (one warning per opening), and meanwhile this process
-counts on its own (the in-memory budget, same ceiling), as the rate limits' fallback does.
+counts on its own (the in-memory budget, same limits), as the rate limits' fallback does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from app.lookup.budget.counts import APIS, WINDOW_SECONDS, MemoryBudget, Refusal, Usage
+from app.lookup.budget.counts import (
+    DESK,
+    OWN,
+    PAUSED,
+    WINDOW_SECONDS,
+    Limits,
+    MemoryBudget,
+    Refusal,
+    Usage,
+)
 from app.redis_links import (
     REDIS_BACKOFF_SECONDS,
     REDIS_SOCKET_TIMEOUT,
@@ -27,9 +41,11 @@ from app.redis_links import (
 
 logger = logging.getLogger(__name__)
 
-# KEYS: one sorted set per API (APIS order), then the pause key.
-# ARGV: ceiling, window in ms, a token unique to this reservation, then one cost per API.
-# Returns {1, 0} when every call was added, {0, ms to wait, 1 if paused else 0} when none.
+# KEYS: per counter a pair (the desk's set, this person's set), then the pause key.
+# ARGV: window in ms, a token unique to this reservation, 1 when a person asks (else 0),
+# then per counter: cost, ceiling, per-person cap, reserve.
+# Returns {1, 0} when every call was added, else {0, ms to wait, whose}: 1 the 429 pause,
+# 0 the desk's ceiling (also when the person's cap is passed too), 2 the person's cap alone.
 TAKE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -37,37 +53,57 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local pause_key = KEYS[#KEYS]
 local paused = redis.call('PTTL', pause_key)
 if paused > 0 then return {0, paused, 1} end
-local ceiling = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local wait = 0
-for i = 1, #KEYS - 1 do
-  local cost = tonumber(ARGV[3 + i])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+local window = tonumber(ARGV[1])
+local person = ARGV[3] == '1'
+local counters = (#KEYS - 1) / 2
+local function wait_for(key, excess, count)
+  if excess > count then return window end
+  local oldest = redis.call('ZRANGE', key, excess - 1, excess - 1, 'WITHSCORES')
+  return tonumber(oldest[2]) + window - now
+end
+local own_wait, desk_wait = 0, 0
+for i = 1, counters do
+  local desk, mine = KEYS[2 * i - 1], KEYS[2 * i]
+  local at = 3 + (i - 1) * 4
+  local cost, ceiling = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  local cap, reserve = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+  redis.call('ZREMRANGEBYSCORE', desk, '-inf', now - window)
+  if person then redis.call('ZREMRANGEBYSCORE', mine, '-inf', now - window) end
   if cost > 0 then
-    local excess = redis.call('ZCARD', KEYS[i]) + cost - ceiling
-    if excess > 0 then
-      local free_at = now + window
-      if cost <= ceiling then
-        local oldest = redis.call('ZRANGE', KEYS[i], excess - 1, excess - 1, 'WITHSCORES')
-        free_at = tonumber(oldest[2]) + window
+    local used_mine = 0
+    if person then
+      used_mine = redis.call('ZCARD', mine)
+      if used_mine + cost > cap then
+        own_wait = math.max(own_wait, wait_for(mine, used_mine + cost - cap, used_mine))
       end
-      wait = math.max(wait, free_at - now)
+    end
+    local used = redis.call('ZCARD', desk)
+    local room = ceiling - reserve
+    if person and used_mine + cost <= math.floor(reserve / 2) then room = ceiling end
+    if used + cost > room then
+      desk_wait = math.max(desk_wait, wait_for(desk, used + cost - room, used))
     end
   end
 end
-if wait > 0 then return {0, wait, 0} end
-for i = 1, #KEYS - 1 do
-  local cost = tonumber(ARGV[3 + i])
+if desk_wait > 0 then return {0, math.max(desk_wait, own_wait), 0} end
+if own_wait > 0 then return {0, own_wait, 2} end
+for i = 1, counters do
+  local desk, mine = KEYS[2 * i - 1], KEYS[2 * i]
+  local cost = tonumber(ARGV[3 + (i - 1) * 4 + 1])
   for n = 1, cost do
-    redis.call('ZADD', KEYS[i], now, ARGV[3] .. ':' .. n)
+    redis.call('ZADD', desk, now, ARGV[2] .. ':' .. n)
+    if person then redis.call('ZADD', mine, now, ARGV[2] .. ':' .. n) end
   end
-  if cost > 0 then redis.call('PEXPIRE', KEYS[i], window) end
+  if cost > 0 then
+    redis.call('PEXPIRE', desk, window)
+    if person then redis.call('PEXPIRE', mine, window) end
+  end
 end
 return {1, 0}
 """
 
-# KEYS: as TAKE. ARGV: window in ms. Returns the calls in the window per API, then the
-# pause's milliseconds left (negative when none).
+# KEYS: one desk set per counter, then the pause key. ARGV: window in ms. Returns the calls
+# in the window per counter, then the pause's milliseconds left (negative when none).
 USAGE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -111,7 +147,7 @@ class RedisBudget:
         self._redis = connect(redis_url(storage_uri), socket_timeout)
         self._errors = redis_errors()
         self.prefix = prefix
-        self._keys = [prefix + api for api in APIS] + [prefix + "paused"]
+        self.pause_key = prefix + "paused"
         self._take = self._redis.register_script(TAKE)
         self._usage = self._redis.register_script(USAGE)
         self._pause = self._redis.register_script(PAUSE)
@@ -128,20 +164,32 @@ class RedisBudget:
         """False while the breaker is open after a failure."""
         return self._breaker.closed
 
-    def take(self, costs: Mapping[str, int], ceiling: int) -> Refusal | None:
-        """Add every call of costs, or none, atomically for every worker."""
+    def staff_key(self, counter: str, who: str | None) -> str:
+        """The key of who's calls on this counter (a hash: no staff name in Redis)."""
+        tag = hashlib.sha256(who.encode()).hexdigest()[:20] if who is not None else "-"
+        return f"{self.prefix}{counter}:staff:{tag}"
+
+    def take(
+        self, costs: Mapping[str, int], limits: Mapping[str, Limits], who: str | None
+    ) -> Refusal | None:
+        """Add every call of costs for who, or none, atomically for every worker."""
         if not self.available:
-            return self._fallback.take(costs, ceiling)
-        args = [ceiling, WINDOW_SECONDS * 1000, uuid.uuid4().hex]
-        args += [int(costs.get(api, 0)) for api in APIS]
+            return self._fallback.take(costs, limits, who)
+        keys: list[str] = []
+        args: list[object] = [WINDOW_SECONDS * 1000, uuid.uuid4().hex, int(who is not None)]
+        for counter, cost in costs.items():
+            limit = limits[counter]
+            keys += [self.prefix + counter, self.staff_key(counter, who)]
+            args += [int(cost), limit.ceiling, limit.per_staff, limit.reserve]
         try:
-            answer = self._take(keys=self._keys, args=args)
+            answer = self._take(keys=[*keys, self.pause_key], args=args)
         except self._errors as exc:
             self._breaker.trip(exc)
-            return self._fallback.take(costs, ceiling)
+            return self._fallback.take(costs, limits, who)
         if int(answer[0]) == 1:
             return None
-        return Refusal(int(answer[1]) / 1000, paused=int(answer[2]) == 1)
+        whose = {1: PAUSED, 2: OWN}.get(int(answer[2]), DESK)
+        return Refusal(int(answer[1]) / 1000, whose)
 
     def pause(self, seconds: float) -> None:
         """Refuse every worker's reservations for this long."""
@@ -149,21 +197,23 @@ class RedisBudget:
         if not self.available:
             return
         try:
-            self._pause(keys=[self._keys[-1]], args=[max(1, round(seconds * 1000))])
+            self._pause(keys=[self.pause_key], args=[max(1, round(seconds * 1000))])
         except self._errors as exc:
             self._breaker.trip(exc)
 
-    def usage(self) -> Usage:
+    def usage(self, counters: Iterable[str]) -> Usage:
         """The calls every worker made in the last minute, and the pause left."""
+        counters = tuple(counters)
         if self.available:
+            keys = [self.prefix + counter for counter in counters]
             try:
-                answer = self._usage(keys=self._keys, args=[WINDOW_SECONDS * 1000])
+                answer = self._usage(keys=[*keys, self.pause_key], args=[WINDOW_SECONDS * 1000])
             except self._errors as exc:
                 self._breaker.trip(exc)
             else:
-                used = {api: int(n) for api, n in zip(APIS, answer, strict=False)}
+                used = {c: int(n) for c, n in zip(counters, answer, strict=False)}
                 return Usage(used, max(0, int(answer[-1])) / 1000, shared=True)
-        local = self._fallback.usage()
+        local = self._fallback.usage(counters)
         return Usage(local.used, local.paused_for, shared=True, reachable=False)
 
     def close(self) -> None:

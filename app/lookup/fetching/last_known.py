@@ -11,19 +11,25 @@ page can say which figures are last known and why. An answer about the member ("
 
 A lookup by mobile, email or card when every call fails has no member id to find figures
 under, so each lookup by identifier that finds a member also keeps a map from the
-identifier to the member id: the key is the audit trail's keyed hash of the identifier
-(app.audit.identifier_hash), never the identifier itself.
+identifier to the member id. Its key is a keyed hash (HMAC under a key derived from
+AUDIT_HASH_KEY) of each identifier's type and exact value as sent upstream, never the
+identifier itself. Not the audit trail's hash: that one folds case and punctuation so that
+staff can search in any spelling, but Capillary matches an external id exactly ("ext-doc-1"
+and "EXT-DOC-1" are two members), and the map must never name the other one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from app.audit import identifier_hash
+from flask import current_app
+
 from app.capillary import (
     RETRY_POLICY,
     CapillaryError,
@@ -39,7 +45,8 @@ from app.lookup.fetching.outcome import Outcome
 logger = logging.getLogger(__name__)
 
 LAST_PREFIX = "last:"
-WHO_PREFIX = "who:"
+# "who2": the map keyed by the exact value (entries under "who:" used the folding hash).
+WHO_PREFIX = "who2:"
 
 
 class KeyedCall(Protocol):
@@ -70,12 +77,21 @@ def is_outage(error: CapillaryError | None) -> bool:
     return False
 
 
+def exact_hash(name: str, value: str) -> str:
+    """HMAC-SHA256 (hex) of an identifier's type and exact value, as sent upstream."""
+    base = current_app.config["AUDIT_HASH_KEY"].encode("utf-8")
+    key = hmac.new(base, b"points-desk last-known identifier map v1", hashlib.sha256).digest()
+    message = f"{name}\n{value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 def who_key(member: MemberLookup) -> str:
-    """The identifier map's key for a lookup: each identifier's kind and keyed hash, and the
-    source the lookup names (a member found at one source may not be at another)."""
+    """The identifier map's key for a lookup: each identifier's kind and the keyed hash of
+    its exact value, and the source the lookup names (a member found at one source may not
+    be at another)."""
     parts = [member.source, member.account_id or ""]
     for identifier in member.identifiers:
-        parts += [identifier.name, identifier_hash(identifier.value)]
+        parts += [identifier.name, exact_hash(identifier.name, identifier.value)]
     return WHO_PREFIX + ":".join(parts)
 
 

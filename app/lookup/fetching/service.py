@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 
 from app import metrics
 from app.capillary import (
@@ -25,6 +25,7 @@ from app.capillary import (
     UpstreamTimeout,
 )
 from app.clock import SystemClock
+from app.extensions import rate_limit_key
 from app.lookup.budget.counts import UpstreamBudget
 from app.lookup.budget.setup import build_budget
 from app.lookup.fetching.cache import MemoryCache, OutcomeCache, RedisCache
@@ -96,8 +97,9 @@ class LookupService:
             metrics.cache_lookups(len(outcomes), len(keys) - len(outcomes))
         missing = [call for call in plan.calls if call not in outcomes]
         # The one place a lookup is refused for the upstream budget: BudgetExhausted, raised
-        # before any call goes out (the views answer the "desk is busy" page).
-        self.budget.reserve(call.kind for call in missing)
+        # before any call goes out (the views answer the "desk is busy" page), on the share
+        # of the staff member asking.
+        self.budget.reserve((call.kind for call in missing), who=_asking())
         started = time.monotonic()
         fresh = self._run(member, params, missing, self.deadline if deadline is None else deadline)
         self.budget.after(outcome.error for outcome in fresh.values())
@@ -162,6 +164,14 @@ class LookupService:
         return self.freshness.error_cache_seconds
 
 
+def _asking() -> str | None:
+    """Whose share of the budget a lookup spends: the rate limits' key of the signed-in
+    staff member (their address when none), or None outside a request."""
+    if not has_request_context():
+        return None
+    return rate_limit_key()
+
+
 def _entity_id(outcomes: Any) -> int | None:
     for outcome in outcomes:
         if outcome.value is not None:
@@ -178,6 +188,9 @@ def init_app(app: Flask) -> None:
     """Create the app's lookup service: one bounded pool and one cache for all requests."""
     config = app.config
     pool = ThreadPoolExecutor(max_workers=config["LOOKUP_POOL_SIZE"], thread_name_prefix="upstream")
+    budget = build_budget(config, app.extensions["clock"].now)
+    # The readiness probe (app/main) counts its calls here too, without importing lookup.
+    app.extensions["upstream_budget"] = budget
     app.extensions["lookup"] = LookupService(
         app.extensions["capillary"],
         build_cache(config),
@@ -190,7 +203,7 @@ def init_app(app: Flask) -> None:
             stale_max_seconds=config["LOOKUP_STALE_MAX_SECONDS"],
         ),
         clock=app.extensions["clock"].now,
-        budget=build_budget(config, app.extensions["clock"].now),
+        budget=budget,
     )
 
 
