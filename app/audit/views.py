@@ -19,7 +19,7 @@ from app.audit.models import AuditRecord
 from app.audit.service import AuditUnavailable, identifier_hash, record_export
 from app.auth.preferences import filter_zone, in_viewer_zone
 from app.dbtypes import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.validation import page_number
 
 CSV_COLUMNS = (
@@ -183,7 +183,12 @@ def _csv_cell(value: object) -> str:
     return text
 
 
+def _export_limit() -> str:
+    return current_app.config["AUDIT_EXPORT_RATE_LIMIT"]
+
+
 @bp.get("/audit.csv")
+@limiter.limit(_export_limit)
 def export() -> Response:
     """The filtered audit trail as CSV; the export itself is audited first."""
     form = _query_form()

@@ -17,7 +17,7 @@ from app.audit.models import AuditRecord
 from app.audit.service import normalise_identifier
 from app.auth.models import StaffUser
 from app.extensions import db
-from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, soup
+from tests.conftest import ADMIN, AGENT, TEST_PASSWORD, normalize_spaces, sign_in, soup
 
 MOBILE = "+91 98765-43210"
 
@@ -486,3 +486,12 @@ def test_no_identifier_reaches_any_url_of_the_audit_pages_or_export(make_app):
     urls = " ".join(seen)
     for spelling in (MOBILE, "98765", "43210", "identifier="):
         assert spelling not in urls
+
+
+def test_csv_exports_are_rate_limited_per_manager(make_app):
+    # Each export reads up to AUDIT_EXPORT_MAX_ROWS rows: a loop of them must not tie up the
+    # database, so a manager gets a plain 429 past AUDIT_EXPORT_RATE_LIMIT.
+    app = make_app(AUDIT_EXPORT_RATE_LIMIT="2 per minute")
+    client = sign_in(app.test_client(), ADMIN)
+    answers = [client.get("/admin/audit.csv").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
