@@ -459,3 +459,33 @@ def test_page_has_words_for_every_code_of_section_7(agent, fake, name: str) -> N
 
 def test_corpus_directory_is_next_to_this_file() -> None:
     assert CORPUS.is_dir() and CORPUS.name == "corpus"
+
+
+@pytest.mark.parametrize(
+    ("name", "past_due"),
+    [
+        ("schedule-documented-one-program", "1,040"),
+        ("schedule-documented-all-programs", "2,020"),
+        ("schedule-negative-points", "350"),
+    ],
+)
+def test_page_lists_the_documented_2022_dates_as_past_due(
+    agent, fake, name: str, past_due: str
+) -> None:
+    # The examples' dates (2022) are long past: pending, never "next".
+    answers(fake, schedule=load(name))
+    _, page = page_of(agent(**ONE_PROGRAM), 374844123)
+    title = normalize_spaces(page.select_one("#past-due-title").get_text())
+    assert title == f"Past due: {past_due} points"
+    assert "answer-next--none" in page.select_one("#answer-next")["class"]
+
+
+def test_page_says_a_member_may_exist_under_dual_eligibility(agent, fake) -> None:
+    everything(fake, load("error-8015-dual-eligibility-non-primary"))
+    client = agent(CAPILLARY_DUAL_ELIGIBILITY=True, **ONE_PROGRAM)
+    response = client.post(
+        "/lookup", data={"identifier_type": "email", "identifier": "tomswayer@capillarytech1.com"}
+    )
+    page = soup(response)
+    assert "Code 8015" in codes_in(page, "#lookup-failure")
+    assert re.search(r"dual eligibility|primary identifier", problems(page), re.I)
