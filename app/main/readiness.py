@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,15 +37,21 @@ class Readiness:
     ready: bool
     upstream: str  # "answers", CHECKING, or the error class that says why not
     checked_at: datetime
+    # The configured programs checked against v2/organization/programs: "all known",
+    # "not known to the org: Gold Club (2199)", "could not be checked (...)", or None.
+    programs: str | None = None
 
     def as_json(self, now: datetime) -> dict[str, object]:
         """The /readyz body."""
-        return {
+        body: dict[str, object] = {
             "status": "ready" if self.ready else "not ready",
             "upstream": self.upstream,
             "checked_at": self.checked_at.isoformat(),
             "age_seconds": max(0, int((now - self.checked_at).total_seconds())),
         }
+        if self.programs is not None:
+            body["programs"] = self.programs
+        return body
 
 
 class ReadinessProbe:
@@ -58,8 +65,10 @@ class ReadinessProbe:
         clock: Clock,
         *,
         wait_seconds: float = 1.0,
+        programs: Mapping[int, str] | None = None,
     ) -> None:
         self.client = client
+        self.programs = dict(programs or {})
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.wait_seconds = wait_seconds
@@ -104,13 +113,31 @@ class ReadinessProbe:
         try:
             self.client.get_balance(PROBE_CUSTOMER_ID)
         except MemberNotFound:
-            return Readiness(True, "answers", now)  # the probe's expected answer
+            pass  # the probe's expected answer
         except CapillaryError as exc:
             # Anything else (refused credentials, a wrong address, an unknown refusal, no
             # answer at all) would fail real lookups the same way.
             logger.warning("readiness: upstream not usable (%r)", exc)
             return Readiness(False, type(exc).__name__, now)
-        return Readiness(True, "answers", now)
+        return Readiness(True, "answers", now, self._check_programs())
+
+    def _check_programs(self) -> str | None:
+        """The configured programs the org does not have, by name (capillary-api.md 7.3).
+
+        Said, not failed on: the balances of the other programs still answer, and a server
+        taken out of service for one wrong program id would show staff nothing at all.
+        """
+        if not self.programs:
+            return None
+        try:
+            known = {program.program_id for program in self.client.get_programs()}
+        except CapillaryError as exc:
+            return f"could not be checked ({type(exc).__name__})"
+        unknown = [f"{name} ({pid})" for pid, name in self.programs.items() if pid not in known]
+        if not unknown:
+            return "all known"
+        logger.warning("readiness: configured programs the org does not have: %s", unknown)
+        return "not known to the org: " + ", ".join(unknown)
 
 
 def probe_client(config: Any) -> CapillaryClient:
@@ -140,6 +167,7 @@ def get_probe() -> ReadinessProbe:
                 config["READINESS_CACHE_SECONDS"],
                 current_app.extensions["clock"],
                 wait_seconds=config["READINESS_WAIT_SECONDS"],
+                programs=config["CAPILLARY_PROGRAMS"],
             ),
         )
     return probe
