@@ -172,9 +172,12 @@ def register_dev_account(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Commands: `flask sandbox run` (the stand-in upstream on its own), `flask audit ...`."""
+    """Commands: `flask sandbox run` (the stand-in upstream on its own), `flask audit ...`,
+    `flask capillary check` (the upstream as the desk uses it, on install day)."""
     from app.audit.cli import audit
     from app.sandbox.cli import register_cli as register_sandbox_cli
+    from app.upstream_check import capillary
 
     register_sandbox_cli(app)
     app.cli.add_command(audit)
+    app.cli.add_command(capillary)

@@ -23,7 +23,8 @@ OUTCOME_WORDS = {
     "upstream_error": "upstream error",
     "refused": "refused",
 }
-KINDS = ("lookup", "export", "report")
+# check: `flask capillary check` ran against the upstream (one record per run).
+KINDS = ("lookup", "export", "report", "check")
 
 
 class AuditRecord(db.Model):
