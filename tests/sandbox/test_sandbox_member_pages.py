@@ -5,14 +5,16 @@ one shape member at a time, as a new user trying the demo would see it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from app.clock import FrozenClock
 from app.sandbox import data as demo
-from app.sandbox.server import SandboxServer
-from tests.conftest import normalize_spaces, soup
+from app.sandbox.server import SandboxServer, start_sandbox
+from tests.conftest import FROZEN_AT, TEST_ZONE, normalize_spaces, soup
 from tests.support.lookup_helpers import decimal_text
 
 REACH = re.compile(r"\b(?:could not (?:be )?reach|unreachable|could not be reached)", re.I)
@@ -149,3 +151,43 @@ def test_the_same_member_without_dates_is_answered(client, upstream: SandboxServ
     page = page_of(client, demo.MEMBER_PAST_DATE_REFUSED)
     assert Decimal(tile(page, "available")) == Decimal("990")
     assert page.select_one("#failures") is None
+
+
+# --- the fault modes of the documented shapes, through the page ----------------------------
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[SandboxServer]:
+    """A sandbox of this module's own, since these tests set faults on it."""
+    started = start_sandbox(clock=FrozenClock(FROZEN_AT), zone=TEST_ZONE)
+    yield started
+    started.stop()
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "says"),
+    [
+        ("access-denied", "Code 4000", re.compile("access group", re.I)),
+        ("access-denied-json", "Code 4000", re.compile("access group", re.I)),
+        ("authz-unavailable", "Code 4001", re.compile(r"authori[sz]ation", re.I)),
+        ("cdn-522", None, REACH),
+        ("cdn-524", None, REACH),
+        ("cdn-blocked", None, REACH),
+        ("html-200", None, REACH),
+    ],
+)
+def test_contract_fault_modes_through_the_page(
+    make_client, faulty: SandboxServer, fault: str, code: str | None, says: re.Pattern[str]
+) -> None:
+    faulty.reset()
+    faulty.configure(fault=fault)
+    try:
+        client = make_client(CAPILLARY_BASE_URL=faulty.url)
+        page = page_of(client, demo.MEMBER_MULTI_PROGRAM)
+    finally:
+        faulty.reset()
+    words = words_in(page, "#lookup-failure")
+    assert says.search(words), words
+    assert "does not recognise" not in words
+    codes = codes_in(page, "#lookup-failure")
+    assert codes == ([code] if code else [])
