@@ -79,8 +79,8 @@ EXPLANATIONS: dict[int, str] = {
     91021: "The loyalty system could not read this member's loyalty details.",
     91022: "The loyalty system could not read this member's loyalty details.",
     # Warnings: figures came, with a remark.
-    91001: "The loyalty system could not fetch the member's points just now: the figures it "
-    "sent are not the member's balance.",
+    91001: "The loyalty system could not fetch the member's points just now (Failed to get "
+    "point details): whatever figures it sent, zeros included, are not the member's.",
     1053: WARNING_WORDS,
     8062: WARNING_WORDS,
     8069: "Merged customer found: the figures are the surviving account's.",
