@@ -115,8 +115,14 @@ def register_sandbox(app: Flask) -> None:
 def register_upstream(app: Flask) -> None:
     """The Capillary client, pointed at the configured upstream (or the embedded sandbox)."""
     from app.capillary.client import CapillaryClient
+    from app.capillary.hosts import describe_cluster_zone
 
-    app.extensions["capillary"] = CapillaryClient.from_config(app.config)
+    config = app.config
+    app.extensions["capillary"] = CapillaryClient.from_config(config)
+    # One line at start: which zone the legacy date fields are read in, and why.
+    from_host = config.get(config_rules.CLUSTER_ZONE_FROM_HOST)
+    configured = None if from_host is not None else config.get("CAPILLARY_CLUSTER_TIMEZONE")
+    logger.info("%s", describe_cluster_zone(config.get("CAPILLARY_BASE_URL"), configured))
 
 
 def register_lookup(app: Flask) -> None:
@@ -166,9 +172,12 @@ def register_dev_account(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Commands: `flask sandbox run` (the stand-in upstream on its own), `flask audit ...`."""
+    """Commands: `flask sandbox run` (the stand-in upstream on its own), `flask audit ...`,
+    `flask capillary check` (the upstream as the desk uses it, on install day)."""
     from app.audit.cli import audit
     from app.sandbox.cli import register_cli as register_sandbox_cli
+    from app.upstream_check import capillary
 
     register_sandbox_cli(app)
     app.cli.add_command(audit)
+    app.cli.add_command(capillary)

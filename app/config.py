@@ -30,11 +30,23 @@ class Defaults:
     CAPILLARY_PASSWORD: str | None = None
     CAPILLARY_OAUTH_KEY: str | None = None
     CAPILLARY_OAUTH_SECRET: str | None = None
+    # Basic auth's password already hashed (the md5 hex the docs tell people to type):
+    # set it instead of CAPILLARY_PASSWORD.
+    CAPILLARY_PASSWORD_MD5: str | None = None
     CAPILLARY_SOURCE = "INSTORE"
+    # Sent as accountId on lookups: the docs make it mandatory for every source but INSTORE
+    # (without it the answer is 8045), so start-up refuses such a source without it.
+    CAPILLARY_ACCOUNT_ID: str | None = None
+    # The org looks members up under dual eligibility: a lookup by one identifier that is not
+    # the org's primary one can answer "not found" (8015) for a member who exists, and the
+    # not-found words say so.
+    CAPILLARY_DUAL_ELIGIBILITY = False
     # Program id -> display name. Empty: the sandbox's demo programs when it is embedded.
     CAPILLARY_PROGRAMS: dict[int, str] = {}
     CAPILLARY_DEFAULT_PROGRAM: int | None = None  # None: omit programId, upstream default
-    # IANA zone of the upstream cluster, for the legacy date-only fields. None: UTC.
+    # IANA zone of the upstream cluster, for the legacy date-only fields. None: the zone the
+    # docs give the host's cluster (India and SG: Asia/Kolkata; EU: UTC), else UTC; the
+    # zone taken is logged at start (app/capillary/hosts.py).
     CAPILLARY_CLUSTER_TIMEZONE: str | None = None
     # Seconds, bytes: the client's own defaults (app/capillary/policy.py says why each).
     CAPILLARY_CONNECT_TIMEOUT = DEFAULT_LIMITS.connect_timeout

@@ -15,12 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from app.capillary.auth import is_md5_hex
+from app.capillary.hosts import cluster_zone_for
 from app.config import Defaults
 
 logger = logging.getLogger(__name__)
 
 
 REQUIRED_OUTSIDE_DEVELOPMENT = ("SECRET_KEY", "AUDIT_HASH_KEY")
+# Set by normalise(): whether CAPILLARY_CLUSTER_TIMEZONE was taken from the host's cluster.
+CLUSTER_ZONE_FROM_HOST = "CAPILLARY_CLUSTER_TIMEZONE_FROM_HOST"
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +56,8 @@ def normalise(config: MutableMapping[str, Any]) -> None:
             config["CAPILLARY_DEFAULT_PROGRAM"] = int(default)
         except (TypeError, ValueError) as exc:
             raise ConfigError("CAPILLARY_DEFAULT_PROGRAM must be a program id") from exc
+
+    _normalise_lookup_rules(config)
 
     auth = str(config.get("CAPILLARY_AUTH") or "basic").lower()
     if auth not in ("basic", "oauth"):
@@ -89,6 +95,7 @@ def normalise(config: MutableMapping[str, Any]) -> None:
 
     base_url = config.get("CAPILLARY_BASE_URL")
     config["CAPILLARY_BASE_URL"] = base_url.rstrip("/") + "/" if base_url else None
+    _default_cluster_zone(config)
 
     for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "PROXY_FIX_X_FOR"):
         config[key] = int(config[key])
@@ -104,6 +111,62 @@ def normalise(config: MutableMapping[str, Any]) -> None:
     _check_presentation(config)
     _normalise_budget(config)
     normalise_staff_access(config)
+
+
+def _normalise_lookup_rules(config: MutableMapping[str, Any]) -> None:
+    """What the docs require of a lookup (capillary-api.md 7.2): accountId for any source but
+    INSTORE, the dual-eligibility switch, and a hashed password that is an md5."""
+    source = str(config.get("CAPILLARY_SOURCE") or "INSTORE").strip().upper()
+    config["CAPILLARY_SOURCE"] = source
+    account = config.get("CAPILLARY_ACCOUNT_ID")
+    account = str(account).strip() if account not in (None, "") else ""
+    config["CAPILLARY_ACCOUNT_ID"] = account or None
+    if source != "INSTORE" and not account:
+        raise ConfigError(
+            f"CAPILLARY_ACCOUNT_ID is not set, but CAPILLARY_SOURCE is {source}: the loyalty "
+            "system requires accountId for every source except INSTORE (it answers 8045)"
+        )
+    config["CAPILLARY_DUAL_ELIGIBILITY"] = _flag(
+        config.get("CAPILLARY_DUAL_ELIGIBILITY"), "CAPILLARY_DUAL_ELIGIBILITY"
+    )
+    digest = config.get("CAPILLARY_PASSWORD_MD5")
+    if digest in (None, ""):
+        config["CAPILLARY_PASSWORD_MD5"] = None
+    else:
+        digest = str(digest).strip().lower()
+        if not is_md5_hex(digest):
+            raise ConfigError(
+                "CAPILLARY_PASSWORD_MD5 must be the password's md5: 32 hexadecimal characters"
+            )
+        if config.get("CAPILLARY_PASSWORD"):
+            raise ConfigError(
+                "CAPILLARY_PASSWORD and CAPILLARY_PASSWORD_MD5 are both set: set only one"
+            )
+        config["CAPILLARY_PASSWORD_MD5"] = digest
+
+
+def _default_cluster_zone(config: MutableMapping[str, Any]) -> None:
+    """Unset CAPILLARY_CLUSTER_TIMEZONE: the zone the docs give the host's cluster, if any
+    ([TZ-ISO]: India and SG at +05:30, EU at UTC); the start-up log says which was taken."""
+    if config.get("CAPILLARY_CLUSTER_TIMEZONE"):
+        return
+    zone, _ = cluster_zone_for(config.get("CAPILLARY_BASE_URL"))
+    config["CAPILLARY_CLUSTER_TIMEZONE"] = zone
+    config[CLUSTER_ZONE_FROM_HOST] = zone is not None
+
+
+def _flag(raw: object, key: str) -> bool:
+    """A true/false setting, from Python or from the environment's text."""
+    if raw in (None, ""):
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false")
 
 
 # The APIs a lookup calls, and the one counter of all of them together (the default).
@@ -370,14 +433,17 @@ def check(config: Mapping[str, Any], *, development: bool) -> None:
         )
     if config.get("CAPILLARY_BASE_URL"):
         if config["CAPILLARY_AUTH"] == "basic":
-            needed = ("CAPILLARY_USERNAME", "CAPILLARY_PASSWORD")
+            needed = ("CAPILLARY_USERNAME",)
+            if not config.get("CAPILLARY_PASSWORD_MD5"):
+                needed += ("CAPILLARY_PASSWORD",)
         else:
             needed = ("CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET")
         for key in needed:
             if not config.get(key):
+                alternative = " (or CAPILLARY_PASSWORD_MD5)" if key == "CAPILLARY_PASSWORD" else ""
                 raise ConfigError(
-                    f"{key} is not set, but CAPILLARY_BASE_URL points at a real upstream "
-                    f"with CAPILLARY_AUTH={config['CAPILLARY_AUTH']}"
+                    f"{key}{alternative} is not set, but CAPILLARY_BASE_URL points at a real "
+                    f"upstream with CAPILLARY_AUTH={config['CAPILLARY_AUTH']}"
                 )
 
 

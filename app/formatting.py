@@ -17,6 +17,8 @@ from babel.numbers import format_decimal
 from flask import Flask, current_app, has_app_context
 
 MISSING = "—"
+# A balance figure the answer left out and the others do not fix (capillary-api.md 7.1).
+NOT_KNOWN = "not known"
 FALLBACK_LOCALE = "en_US"
 DATE_PATTERN = "EEE d MMM y"  # Fri 11 Dec 2026
 SHORT_DATE_PATTERN = "d MMM y"  # 22 Nov 2022
@@ -38,6 +40,11 @@ def format_points(value: Decimal | None, locale: str | None = None) -> str:
     if value is None:
         return MISSING
     return _format_decimal(value, _locale(locale))
+
+
+def format_figure(value: Decimal | None, locale: str | None = None) -> str:
+    """A balance figure: formatted points, or "not known" when there is none."""
+    return NOT_KNOWN if value is None else format_points(value, locale)
 
 
 # Babel re-reads the locale's pattern on every call, which dominated rendering a long
@@ -186,7 +193,11 @@ def register_filters(app: Flask) -> None:
         # Every time on every page in the signed-in staff member's chosen zone.
         return format_datetime(in_viewer_zone(moment) if moment else None, seconds)
 
+    def figure(value: Decimal | None) -> str:
+        return format_figure(value, locale)
+
     app.add_template_filter(points, "points")
+    app.add_template_filter(figure, "figure")
     app.add_template_filter(datetime_tz, "datetime_tz")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(format_short_date, "short_date")

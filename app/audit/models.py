@@ -23,8 +23,9 @@ OUTCOME_WORDS = {
     "upstream_error": "upstream error",
     "refused": "refused",
 }
-# view: a filtered audit page shown.
-KINDS = ("lookup", "export", "report", "view")
+# view: a filtered audit page shown; check: `flask capillary check` ran against the upstream
+# (one record per run).
+KINDS = ("lookup", "export", "report", "view", "check")
 
 
 class AuditRecord(db.Model):

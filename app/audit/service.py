@@ -113,15 +113,38 @@ def record_export(
     )
 
 
-def _write(record: AuditRecord, along: Callable[[], T] | None = None) -> T | None:
+def record_check(*, member: str, passed: bool, upstream_ms: int | None, actor: str) -> None:
+    """Audit one run of `flask capillary check` against its test member (as a keyed hash)
+    by actor (no one is signed in on the command line); raises AuditUnavailable."""
+    _write(
+        AuditRecord(
+            kind="check",
+            identifier_type="check",
+            identifier_hash=identifier_hash(member),
+            member_id=None,
+            program_scope="all",
+            outcome="found" if passed else "upstream_error",
+            upstream_ms=upstream_ms,
+        ),
+        actor=actor,
+    )
+
+
+def _write(
+    record: AuditRecord,
+    along: Callable[[], T] | None = None,
+    *,
+    actor: str | None = None,
+) -> T | None:
     if record.outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {record.outcome!r}")
     if record.kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {record.kind!r}")
-    staff = current_staff()
-    if staff is None:
+    staff = current_staff() if actor is None else None
+    if actor is None and staff is None:
         raise AuditUnavailable("No signed-in staff member to record the lookup against")
-    record.staff_username = staff.username
+    username = actor if actor is not None else staff.username  # type: ignore[union-attr]
+    record.staff_username = username
     # Set here rather than by the column default: the chain's hash covers it.
     record.at = utcnow()
     if along is not None:
@@ -140,7 +163,7 @@ def _write(record: AuditRecord, along: Callable[[], T] | None = None) -> T | Non
         logger.error(
             "Could not write the audit record (%s by %s): %s",
             record.kind,
-            staff.username,
+            username,
             type(exc).__name__,
         )
         raise AuditUnavailable("The audit trail cannot be written") from exc

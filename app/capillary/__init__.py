@@ -13,11 +13,13 @@ from app.capillary.errors import (
     InvalidProgram,
     MalformedResponse,
     MemberNotFound,
+    PointsNotFetched,
     RateLimited,
     UpstreamApiError,
     UpstreamMisconfigured,
     UpstreamTimeout,
     UpstreamUnavailable,
+    UpstreamUnreachable,
     error_class_for,
 )
 from app.capillary.models import (
@@ -25,6 +27,7 @@ from app.capillary.models import (
     Identifier,
     MemberLookup,
     MemberRef,
+    Program,
     PromisedSchedule,
     ScheduleEntry,
     TriggerEntry,
@@ -49,6 +52,8 @@ __all__ = [
     "MemberNotFound",
     "MemberRef",
     "OAuthAuth",
+    "PointsNotFetched",
+    "Program",
     "PromisedSchedule",
     "RETRY_POLICY",
     "RateLimited",
@@ -60,6 +65,7 @@ __all__ = [
     "UpstreamMisconfigured",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "UpstreamUnreachable",
     "error_class_for",
     "get_client",
 ]

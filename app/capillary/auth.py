@@ -56,6 +56,11 @@ def password_md5(password: str) -> str:
     return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+def is_md5_hex(text: str) -> bool:
+    """Whether text is an md5 hex digest: 32 hexadecimal characters."""
+    return len(text) == 32 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
 def basic_header_value(username: str, password_md5_hex: str) -> str:
     """The Authorization value: "Basic " + base64(username + ":" + md5hex(password))."""
     token = base64.b64encode(f"{username}:{password_md5_hex}".encode()).decode("ascii")
@@ -68,6 +73,17 @@ class BasicAuth(Auth):
     def __init__(self, username: str, password: str) -> None:
         self._header = basic_header_value(username, password_md5(password))
         self.username = username
+
+    @classmethod
+    def from_md5(cls, username: str, md5_hex: str) -> BasicAuth:
+        """For a password already hashed (CAPILLARY_PASSWORD_MD5): its md5 hex, used as is."""
+        digest = md5_hex.strip().lower()
+        if not is_md5_hex(digest):
+            raise ValueError("an MD5 password is 32 hexadecimal characters")
+        made = cls.__new__(cls)
+        made._header = basic_header_value(username, digest)
+        made.username = username
+        return made
 
     def headers(self, post: TokenPoster) -> dict[str, str]:
         """The fixed Authorization header."""

@@ -13,12 +13,14 @@ import requests
 from app.capillary import envelope, parse
 from app.capillary.auth import Auth, BasicAuth, OAuthAuth
 from app.capillary.errors import CapillaryError
+from app.capillary.hosts import cluster_zone_for
 from app.capillary.models import (
     ENTITY_TYPES,
     IDENTIFIER_NAMES,
     Balance,
     MemberLookup,
     MemberRef,
+    Program,
     PromisedSchedule,
 )
 from app.capillary.policy import DEFAULT_LIMITS
@@ -27,6 +29,7 @@ from app.capillary.transport import RawResponse, Transport
 logger = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
+PROGRAMS_PATH = "v2/organization/programs"
 T = TypeVar("T")
 
 
@@ -45,7 +48,12 @@ class CapillaryClient:
         retries: int = DEFAULT_LIMITS.retries,
         max_response_bytes: int = DEFAULT_LIMITS.max_response_bytes,
         session_factory: Callable[[], requests.Session] = requests.Session,
+        account_id: str | None = None,
+        observe: Callable[[RawResponse], None] | None = None,
     ) -> None:
+        """account_id: sent as accountId on lookups whose source is not INSTORE and that name
+        none of their own (capillary-api.md 7.2). observe: sees every answer as received
+        (status, headers of note, latency), for the install-day check."""
         if not base_url.startswith(("https://", "http://")):
             raise ValueError("base_url must be an http(s) URL")
         if not isinstance(auth, Auth):
@@ -53,6 +61,8 @@ class CapillaryClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.auth = auth
         self.cluster_timezone = cluster_timezone
+        self.account_id = account_id or None
+        self.observe = observe
         self._transport = Transport(
             self.base_url,
             connect_timeout=connect_timeout,
@@ -64,14 +74,25 @@ class CapillaryClient:
         )
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> CapillaryClient:
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        observe: Callable[[RawResponse], None] | None = None,
+    ) -> CapillaryClient:
         """Build a client from the app's CAPILLARY_* settings."""
         base_url = config.get("CAPILLARY_BASE_URL")
         if not base_url:
             raise ValueError("CAPILLARY_BASE_URL is not set")
         mode = str(config.get("CAPILLARY_AUTH") or "basic").lower()
-        if mode == "basic":
-            auth: Auth = BasicAuth(
+        if mode == "basic" and config.get("CAPILLARY_PASSWORD_MD5"):
+            # The docs also tell people to type the password's MD5 itself: use it as is.
+            auth: Auth = BasicAuth.from_md5(
+                _credential(config, "CAPILLARY_USERNAME"),
+                str(config["CAPILLARY_PASSWORD_MD5"]),
+            )
+        elif mode == "basic":
+            auth = BasicAuth(
                 _credential(config, "CAPILLARY_USERNAME"),
                 _credential(config, "CAPILLARY_PASSWORD"),
             )
@@ -82,7 +103,7 @@ class CapillaryClient:
             )
         else:
             raise ValueError("CAPILLARY_AUTH must be 'basic' or 'oauth'")
-        zone_name = config.get("CAPILLARY_CLUSTER_TIMEZONE")
+        zone_name = config.get("CAPILLARY_CLUSTER_TIMEZONE") or cluster_zone_for(base_url)[0]
         try:
             zone: tzinfo = ZoneInfo(zone_name) if zone_name else UTC
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -100,6 +121,8 @@ class CapillaryClient:
             max_response_bytes=int(
                 config.get("CAPILLARY_MAX_RESPONSE_BYTES", DEFAULT_LIMITS.max_response_bytes)
             ),
+            account_id=str(config.get("CAPILLARY_ACCOUNT_ID") or "") or None,
+            observe=observe,
         )
 
     def get_balance(
@@ -111,7 +134,7 @@ class CapillaryClient:
         entity_type: str = "CUSTOMER",
     ) -> Balance:
         """GET the member's points balance (one flat object; summed when all_programs)."""
-        path, label, params, secrets = _member_request(member, "points/balance")
+        path, label, params, secrets = _member_request(member, "points/balance", self.account_id)
         params += _common_params(program_id, all_programs, entity_type)
         body, raw = self._get(path, label, params, secrets)
         return _scrubbed(lambda: parse.parse_balance(body, raw), secrets)
@@ -127,7 +150,9 @@ class CapillaryClient:
         end_date: date | None = None,
     ) -> PromisedSchedule:
         """GET the member's promised-points schedule (dated entries and trigger-based points)."""
-        path, label, params, secrets = _member_request(member, "promisedPointsSchedule")
+        path, label, params, secrets = _member_request(
+            member, "promisedPointsSchedule", self.account_id
+        )
         params += _common_params(program_id, all_programs, entity_type)
         # Order is not checked here: the upstream's own codes (1214-1217) say what is wrong.
         for name, value in (("startDate", start_date), ("endDate", end_date)):
@@ -136,13 +161,24 @@ class CapillaryClient:
         body, raw = self._get(path, label, params, secrets)
         return _scrubbed(lambda: parse.parse_schedule(body, raw, self.cluster_timezone), secrets)
 
+    def get_programs(self) -> tuple[Program, ...]:
+        """GET v2/organization/programs: the org's loyalty programs."""
+        body, raw = self._get(PROGRAMS_PATH, PROGRAMS_PATH, [], (), allow_list=True)
+        return parse.parse_programs(body, raw)
+
     def close(self) -> None:
         """Close the pooled connections of every thread."""
         self._transport.close()
 
     def _get(
-        self, path: str, label: str, params: list[tuple[str, str]], secrets: Sequence[str]
-    ) -> tuple[Mapping[str, Any], RawResponse]:
+        self,
+        path: str,
+        label: str,
+        params: list[tuple[str, str]],
+        secrets: Sequence[str],
+        *,
+        allow_list: bool = False,
+    ) -> tuple[Any, RawResponse]:
         """One GET under one deadline, with a single fresh-credential retry after a 401."""
         transport = self._transport
         deadline_at = transport.deadline_from_now()
@@ -164,13 +200,15 @@ class CapillaryClient:
                 retry_if=envelope.should_retry,
             )
 
-        def attempt() -> tuple[Mapping[str, Any], RawResponse]:
+        def attempt() -> tuple[Any, RawResponse]:
             headers = self.auth.headers(post)
             raw = get(headers)
             if raw.status == 401 and self.auth.invalidate(headers):
                 logger.info("%s: 401 with the cached credential; retrying once", label)
                 raw = get(self.auth.headers(post))
-            return envelope.interpret(raw), raw
+            if self.observe is not None:
+                self.observe(raw)
+            return envelope.interpret(raw, allow_list=allow_list), raw
 
         return _scrubbed(attempt, secrets)
 
@@ -199,14 +237,14 @@ def _scrubbed(work: Callable[[], T], secrets: Sequence[str]) -> T:
 
 
 def _member_request(
-    member: MemberRef, endpoint: str
+    member: MemberRef, endpoint: str, account_id: str | None = None
 ) -> tuple[str, str, list[tuple[str, str]], tuple[str, ...]]:
     """Path, log label, leading query params and identifier values (to keep out of errors)."""
     if isinstance(member, MemberLookup):
         return (
             f"v2/customers/lookup/{endpoint}",
             f"lookup/{endpoint}",
-            _lookup_params(member),
+            _lookup_params(member, account_id),
             tuple(ident.value for ident in member.identifiers),
         )
     if isinstance(member, bool) or not isinstance(member, int):
@@ -217,11 +255,11 @@ def _member_request(
     return f"v2/customers/{int(member)}/{endpoint}", f"customers/{{id}}/{endpoint}", [], ()
 
 
-def _lookup_params(member: MemberLookup) -> list[tuple[str, str]]:
-    """source, identifierName, identifierValue (comma-joined pairs), accountId."""
+def _lookup_params(member: MemberLookup, account_id: str | None) -> list[tuple[str, str]]:
+    """source, identifierName, identifierValue (comma-joined lists), accountId."""
     identifiers = member.identifiers
-    if not 1 <= len(identifiers) <= 2:
-        raise ValueError("a lookup takes one identifier, or two for dual eligibility")
+    if not identifiers:
+        raise ValueError("a lookup takes at least one identifier (several: dual eligibility)")
     for position, ident in enumerate(identifiers, start=1):
         # Only the documented names: the upstream would answer an unknown one with 8013, and
         # the message names the position, never the name or value (either could be the value).
@@ -240,8 +278,12 @@ def _lookup_params(member: MemberLookup) -> list[tuple[str, str]]:
         ("identifierName", ",".join(ident.name for ident in identifiers)),
         ("identifierValue", ",".join(ident.value for ident in identifiers)),
     ]
-    if member.account_id is not None:
-        params.append(("accountId", str(member.account_id)))
+    # Mandatory for every source but INSTORE ([BAL-L]; without it the answer is 8045).
+    account = member.account_id
+    if account is None and member.source.upper() != "INSTORE":
+        account = account_id
+    if account is not None:
+        params.append(("accountId", str(account)))
     return params
 
 

@@ -20,10 +20,19 @@ MEANINGFUL_CLIENT_STATUSES = frozenset({400, 401, 403, 429})
 # The request-level codes for "no such resource", "operation not supported", "unsupported
 # media type" (capillary-api.md 4.2) say the same when they arrive inside errors[].
 MISCONFIGURED_CODES = frozenset({404, 405, 415})
-# Informational codes (capillary-api.md 4.3: 91001-91019 are warnings; 91009 = the survivor
-# of a merge was retrieved). Inside errors[] of a 2xx that carries the data, they are
-# warnings, not a failure of the call.
-WARNING_CODES = frozenset(range(91001, 91020))
+# Warning codes ([LOOKUP-SC], status-codes-customer; capillary-api.md 7.1): 1053,
+# 91001-91007, 91011-91019 and 8050-8090. Classified by code as well as by array: inside
+# errors[] of a 2xx that carries the data they are warnings, not a failure of the call.
+WARNING_CODES = frozenset({1053, *range(91001, 91008), *range(91011, 91020), *range(8050, 8091)})
+# Codes the same list files as errors although they sit among the 91xxx warnings: wherever
+# they arrive (errors[] or warnings[]) they fail the call.
+ERROR_CODES_AMONG_WARNINGS = frozenset({91009, 91010, 91020, 91021, 91022})
+# "Failed to get point details": a warning by its list, but an answer carrying it has no
+# trustworthy figures (zeros included), so the call has failed (capillary-api.md 7.1).
+POINTS_NOT_FETCHED_CODE = 91001
+# Statuses a CDN in front of the API answers with its own page (520 unknown, 521 web
+# server down, 522 connection timed out, 523 origin unreachable, 524 origin timed out).
+CDN_STATUSES = frozenset({520, 521, 522, 523, 524})
 # "Too many requests".
 RATE_LIMITED_STATUS = 429
 
@@ -59,6 +68,16 @@ class UpstreamUnavailable(CapillaryError):
 class UpstreamMisconfigured(UpstreamUnavailable):
     """The address answered like something other than the API: a 404, 405, 415 or other
     4xx without an upstream code (a wrong base URL or path), not a refusal of the member."""
+
+
+class UpstreamUnreachable(UpstreamUnavailable):
+    """Something in front of the API answered instead of it: a CDN's HTML page (520-524, a
+    403 block page) or any HTML where the API's JSON belongs, a 200 included."""
+
+
+class PointsNotFetched(UpstreamUnavailable):
+    """The answer carried 91001 ("Failed to get point details"): its figures, zeros
+    included, are not the member's; the call failed, and nothing of it is kept."""
 
 
 class UpstreamTimeout(UpstreamUnavailable):

@@ -33,7 +33,9 @@ class Identifier:
 class MemberLookup:
     """How to find a member without their Capillary id (the /lookup/ endpoint forms).
 
-    Two identifiers are sent as the documented comma-separated pair (dual eligibility).
+    Several identifiers (dual eligibility) are sent as the documented comma-separated lists,
+    names and values in the same order; any number of them. account_id: sent as accountId
+    (the client sends its configured one for a source other than INSTORE when this is None).
     """
 
     identifiers: tuple[Identifier, ...]
@@ -59,11 +61,12 @@ class Balance:
 
     entity_id: int
     entity_type: str
-    total_points: Decimal
-    main_points: Decimal
-    promised_points: Decimal
-    delayed_accrual_points: Decimal
-    external_trigger_points: Decimal
+    # None: the answer left the figure out and the others do not fix it ("not known").
+    total_points: Decimal | None
+    main_points: Decimal | None
+    promised_points: Decimal | None
+    delayed_accrual_points: Decimal | None
+    external_trigger_points: Decimal | None
     program_id: int | None = None  # only the 2022 docs show it; optional
     warnings: tuple[UpstreamMessage, ...] = ()
     request_id: str | None = None
@@ -99,3 +102,12 @@ class PromisedSchedule:
     triggers: tuple[TriggerEntry, ...] = ()
     warnings: tuple[UpstreamMessage, ...] = field(default=())
     request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """One loyalty program of the org (GET v2/organization/programs)."""
+
+    program_id: int
+    name: str | None = None
+    tier_based: bool | None = None

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from app.capillary.envelope import all_warnings, malformed
 from app.capillary.models import (
     Balance,
+    Program,
     PromisedSchedule,
     ScheduleEntry,
     TriggerEntry,
@@ -26,24 +27,63 @@ from app.capillary.transport import RawResponse
 # Far beyond any real balance; stops 1e308 and friends reaching arithmetic and templates.
 MAX_POINTS = Decimal(10) ** 15
 _LEGACY_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A points figure sent as a string: digits, an optional sign and fraction; nothing else
+# ("NaN", "1e400" and "12,5" are not figures).
+_QUOTED_POINTS = re.compile(r"[-+]?\d{1,18}(?:\.\d{1,12})?")
 
 
 def parse_balance(body: Mapping[str, Any], raw: RawResponse) -> Balance:
-    """Build a Balance from a points/balance body."""
+    """Build a Balance from a points/balance body.
+
+    A figure the answer leaves out is None ("not known"), or derived where the others fix
+    it (promised = delayed + trigger, total = main + promised); never a reason to drop the
+    whole answer ([BAL-L]'s field table omits promisedPoints).
+    """
     fields = _Fields(body, raw)
-    breakup = fields.obj("promisedPointsBreakup")
+    breakup = fields.optional_obj("promisedPointsBreakup")
+    figures = derive_figures(
+        total=fields.optional_points("totalPoints"),
+        main=fields.optional_points("mainPoints"),
+        promised=fields.optional_points("promisedPoints"),
+        delayed=breakup.optional_points("delayedAccrualPoints") if breakup else None,
+        trigger=breakup.optional_points("externalTriggerBasedPoints") if breakup else None,
+    )
     return Balance(
         entity_id=fields.integer("entityId"),
-        entity_type=fields.text("entityType"),
-        total_points=fields.points("totalPoints"),
-        main_points=fields.points("mainPoints"),
-        promised_points=fields.points("promisedPoints"),
-        delayed_accrual_points=breakup.points("delayedAccrualPoints"),
-        external_trigger_points=breakup.points("externalTriggerBasedPoints"),
+        # CUSTOMER is the documented default; the lookup form's field table omits it.
+        entity_type=fields.optional_text("entityType") or "CUSTOMER",
+        total_points=figures["total"],
+        main_points=figures["main"],
+        promised_points=figures["promised"],
+        delayed_accrual_points=figures["delayed"],
+        external_trigger_points=figures["trigger"],
         program_id=fields.optional_integer("programId"),
         warnings=all_warnings(body, raw),
         request_id=raw.request_id,
     )
+
+
+def derive_figures(**known: Decimal | None) -> dict[str, Decimal | None]:
+    """Fill the figures the others fix: total = main + promised, promised = delayed +
+    trigger, and each part as the whole less the other part. Sent figures are kept."""
+    figures = dict(known)
+    # The breakup first: promised = delayed + trigger is the documented derivation.
+    sums = (("promised", "delayed", "trigger"), ("total", "main", "promised"))
+    changed = True
+    while changed:
+        changed = False
+        for whole, first, second in sums:
+            a, b, c = figures[whole], figures[first], figures[second]
+            if a is None and b is not None and c is not None:
+                figures[whole] = b + c
+            elif a is not None and b is None and c is not None:
+                figures[first] = a - c
+            elif a is not None and b is not None and c is None:
+                figures[second] = a - b
+            else:
+                continue
+            changed = True
+    return figures
 
 
 def parse_schedule(
@@ -64,12 +104,52 @@ def parse_schedule(
     )
     return PromisedSchedule(
         entity_id=fields.integer("entityId"),
-        entity_type=fields.text("entityType"),
+        entity_type=fields.optional_text("entityType") or "CUSTOMER",
         entries=entries,
         triggers=triggers,
         warnings=all_warnings(body, raw),
         request_id=raw.request_id,
     )
+
+
+# Where a wrapped program list may sit: the docs show the fields of a program, not the
+# wrapper, so a bare array and the usual v2 wrappers are all read.
+PROGRAM_LIST_KEYS = ("data", "programs", "entity", "response", "result")
+
+
+def parse_programs(body: Any, raw: RawResponse) -> tuple[Program, ...]:
+    """The org's programs from a v2/organization/programs body (an array, or an object
+    holding one under a usual key)."""
+    items = body if isinstance(body, list) else None
+    if isinstance(body, dict):
+        for key in PROGRAM_LIST_KEYS:
+            value = body.get(key)
+            if isinstance(value, dict):
+                value = value.get("programs")
+            if isinstance(value, list):
+                items = value
+                break
+    if items is None:
+        malformed(raw, "no list of programs in the answer")
+    programs = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            malformed(raw, f"field '[{index}]' is not an object")
+        fields = _Fields(item, raw, f"[{index}]")
+        program_id = item.get("programId")
+        if isinstance(program_id, str) and program_id.isdigit():
+            program_id = int(program_id)
+        if isinstance(program_id, bool) or not isinstance(program_id, int):
+            fields._wrong("programId", "an integer")
+        tier_based = item.get("tierBased")
+        programs.append(
+            Program(
+                program_id=program_id,
+                name=item["programName"] if isinstance(item.get("programName"), str) else None,
+                tier_based=tier_based if isinstance(tier_based, bool) else None,
+            )
+        )
+    return tuple(programs)
 
 
 def _schedule_entry(item: _Fields, cluster_tz: tzinfo) -> ScheduleEntry:
@@ -122,7 +202,10 @@ class _Fields:
 
     def points(self, key: str) -> Decimal:
         value = self._required(key)
-        # bool is an int subclass; a quoted number is not what the contract sends.
+        # bool is an int subclass. Integers, decimals and quoted decimals ("350.000", as the
+        # ledger API writes them) are all documented; negative points too (-40).
+        if isinstance(value, str) and _QUOTED_POINTS.fullmatch(value.strip()):
+            value = Decimal(value.strip())
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self._wrong(key, "a number")
         number = Decimal(value)
@@ -130,11 +213,17 @@ class _Fields:
             self._wrong(key, "a plausible points figure")
         return number
 
+    def optional_points(self, key: str) -> Decimal | None:
+        return None if self.data.get(key) is None else self.points(key)
+
     def obj(self, key: str) -> _Fields:
         value = self._required(key)
         if not isinstance(value, dict):
             self._wrong(key, "an object")
         return _Fields(value, self.raw, self._name(key))
+
+    def optional_obj(self, key: str) -> _Fields | None:
+        return None if self.data.get(key) is None else self.obj(key)
 
     def objects(self, key: str) -> list[_Fields]:
         value = self.data.get(key)

@@ -27,10 +27,12 @@ class RetryPolicy:
 
     # HTTP statuses worth another attempt: the docs say retry 461 (search busy), 521 (another
     # action running for the member) and 503 (authorization status unavailable); 502/504 are
-    # gateway blips. 500 is not retried: the docs call it "failed"; repeating it adds load.
+    # gateway blips, and so are a CDN's 520-524 (capillary-api.md 7.1: the docs' samples
+    # carry Cloudflare cookies). 500 is not retried: the docs call it "failed"; repeating it
+    # adds load.
     # Nor is 429: another attempt within the call spends more of the same per-minute limit;
     # the lookup side pauses every worker until Retry-After instead (app/lookup/budget/counts.py).
-    statuses: frozenset[int] = frozenset({461, 502, 503, 504, 521})
+    statuses: frozenset[int] = frozenset({461, 502, 503, 504, 520, 521, 522, 523, 524})
     # The same "try again later" as a code inside errors[] (the docs allow both readings),
     # plus 4001 (authorization status unavailable).
     codes: frozenset[int] = frozenset({461, 502, 503, 504, 521, 4001})

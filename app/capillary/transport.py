@@ -48,6 +48,12 @@ class RawResponse:
     label: str
     # The Retry-After header as sent (a "too many requests" says how long to stay away).
     retry_after: str | None = None
+    # The Content-Type header as sent: a CDN's HTML page is not the API's answer.
+    content_type: str | None = None
+    # Rate-limit headers (X-RateLimit-*, RateLimit-*), as sent: the docs name none.
+    rate_limit_headers: tuple[tuple[str, str], ...] = ()
+    # How long the attempt took, sending to the last byte read.
+    elapsed_ms: float = 0.0
 
 
 class BlockAllCookies(CookiePolicy):
@@ -222,8 +228,20 @@ class Transport:
             elapsed_ms,
             request_id,
         )
-        retry_after = response.headers.get("Retry-After")
-        return RawResponse(response.status_code, body, request_id, label, retry_after)
+        return RawResponse(
+            response.status_code,
+            body,
+            request_id,
+            label,
+            retry_after=response.headers.get("Retry-After"),
+            content_type=response.headers.get("Content-Type"),
+            rate_limit_headers=tuple(
+                (name, value)
+                for name, value in response.headers.items()
+                if "ratelimit" in name.lower().replace("-", "")
+            ),
+            elapsed_ms=elapsed_ms,
+        )
 
     def close(self) -> None:
         """Close every session this transport opened, in whichever thread."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
+from flask import current_app, has_app_context
 from wtforms import Field
 
 from app.capillary import (
@@ -17,8 +19,11 @@ from app.capillary import (
     UpstreamApiError,
     UpstreamTimeout,
 )
+from app.clock import today
 from app.explanations import explain
+from app.formatting import format_date
 from app.lookup.detect import KIND_WORDS, Candidate
+from app.lookup.fetching.scope import latest_end_date
 from app.lookup.forms import LookupForm
 from app.lookup.identifiers import CUSTOMER_ID
 
@@ -63,9 +68,19 @@ def explain_failure(
         blamed, message = form.program, "The loyalty system does not know this program."
         status, title = 400, "Unknown program"
     elif isinstance(error, InvalidDate):
-        blamed = form.end_date if error.code in END_DATE_CODES else form.start_date
-        message = explain(error)
+        blamed = form.end_date if refused_end_date(error) else form.start_date
+        message = f"{explain(error)} {default_range_text(today())}"
         status, title = 400, "Dates not accepted"
+        return FormFailure(
+            status,
+            title,
+            message,
+            error.code,
+            error.request_id,
+            error.status,
+            field_id=blamed.id,
+            field_message=message,
+        )
     elif isinstance(error, AccessDenied):
         title = "Points Desk is not allowed to read this data"
     elif isinstance(error, UpstreamApiError) and _not_about_the_member(error):
@@ -89,6 +104,32 @@ def explain_failure(
     )
 
 
+def refused_end_date(error: InvalidDate) -> bool:
+    """Whether the refusal is about the end date: by its code (1214 start after end, 1217
+    too far ahead), or by the field its message names (1215 "{x} cannot be a past date")."""
+    if error.code in END_DATE_CODES:
+        return True
+    text = error.message.lower()
+    return "enddate" in text and "startdate" not in text
+
+
+def default_range_text(day: date) -> str:
+    """The range the loyalty system uses when no dates are sent (capillary-api.md 2.2)."""
+    return (
+        "Leave both dates empty for the default range: from today "
+        f"({format_date(day)}) to {format_date(latest_end_date(day))}."
+    )
+
+
+def dual_eligibility_text() -> str:
+    """Under dual eligibility a member who exists can be "not found" (capillary-api.md 7.2)."""
+    return (
+        "This organisation uses dual eligibility: a lookup by one identifier that is not "
+        "the organisation's primary one is answered “not found” even when the member "
+        "exists. Look up by the primary identifier, or add it as the second identifier."
+    )
+
+
 def _kinds(tried: Sequence[Candidate]) -> str:
     labels = list(dict.fromkeys(candidate.words for candidate in tried))
     if len(labels) <= 1:
@@ -99,8 +140,12 @@ def _kinds(tried: Sequence[Candidate]) -> str:
 def not_found_text(tried: Sequence[Candidate], form: LookupForm) -> str:
     """'No member has this mobile number or Capillary customer id.'"""
     if not tried:
-        return f"No member has this {KIND_WORDS.get(form.identifier_type.data, 'identifier')}."
-    return f"No member has this {_kinds(tried)}."
+        text = f"No member has this {KIND_WORDS.get(form.identifier_type.data, 'identifier')}."
+    else:
+        text = f"No member has this {_kinds(tried)}."
+    if has_app_context() and current_app.config.get("CAPILLARY_DUAL_ELIGIBILITY"):
+        text += " " + dual_eligibility_text()
+    return text
 
 
 def next_steps(tried: Sequence[Candidate], form: LookupForm) -> tuple[str, ...]:

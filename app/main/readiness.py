@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -72,28 +72,36 @@ class Readiness:
     ready: bool
     upstream: str  # "answers", CHECKING, or the error class that says why not
     checked_at: datetime
+    # The configured programs checked against v2/organization/programs: "all known",
+    # "not known to the org: Gold Club (2199)", "could not be checked (...)", or None.
+    programs: str | None = None
 
     def as_json(self, now: datetime, *, detail: bool = True) -> dict[str, object]:
         """The /readyz body; without detail, no error type (only answers, checking, fails)."""
         upstream = self.upstream
         if not detail and upstream not in (ANSWERS, CHECKING):
             upstream = ANSWERS if self.ready else FAILS
-        return {
+        body: dict[str, object] = {
             "status": "ready" if self.ready else "not ready",
             "upstream": upstream,
             "checked_at": self.checked_at.isoformat(),
             "age_seconds": max(0, int((now - self.checked_at).total_seconds())),
         }
+        if self.programs is not None:
+            body["programs"] = self.programs
+        return body
 
     def encode(self) -> str:
         """The verdict as JSON, for the shared store."""
-        return json.dumps([self.ready, self.upstream, self.checked_at.isoformat()])
+        return json.dumps([self.ready, self.upstream, self.checked_at.isoformat(), self.programs])
 
     @classmethod
     def decode(cls, raw: str | bytes) -> Readiness:
         """A verdict from encode()."""
-        ready, upstream, checked_at = json.loads(raw)
-        return cls(bool(ready), str(upstream), datetime.fromisoformat(checked_at))
+        ready, upstream, checked_at, *rest = json.loads(raw)
+        programs = rest[0] if rest and rest[0] is not None else None
+        when = datetime.fromisoformat(checked_at)
+        return cls(bool(ready), str(upstream), when, None if programs is None else str(programs))
 
 
 class SharedVerdict:
@@ -174,8 +182,10 @@ class ReadinessProbe:
         budget: ProbeBudget | None = None,
         shared: SharedVerdict | None = None,
         probe_timeout: float = 3.0,
+        programs: Mapping[int, str] | None = None,
     ) -> None:
         self.client = client
+        self.programs = dict(programs or {})
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.wait_seconds = wait_seconds
@@ -250,7 +260,10 @@ class ReadinessProbe:
         if self.budget is None:
             return None
         paused = self.budget.paused_for() > 0
-        if not paused and self.budget.try_reserve(["balance"]):
+        # The balance probe, and the program list when programs are configured (counted
+        # against every API's calls together; a per-API ceiling has no counter for it).
+        calls = ["balance", "programs"] if self.programs else ["balance"]
+        if not paused and self.budget.try_reserve(calls):
             return None
         previous = self._last
         if previous is not None:
@@ -264,7 +277,7 @@ class ReadinessProbe:
         try:
             self.client.get_balance(PROBE_CUSTOMER_ID)
         except MemberNotFound:
-            return Readiness(True, ANSWERS, now)  # the probe's expected answer
+            pass  # the probe's expected answer
         except RateLimited as exc:
             # It answers; the budget now pauses every lookup (and this probe) for a while.
             error = exc
@@ -278,7 +291,25 @@ class ReadinessProbe:
         finally:
             if self.budget is not None and error is not None:
                 self.budget.after([error])
-        return Readiness(True, ANSWERS, now)
+        return Readiness(True, ANSWERS, now, self._check_programs())
+
+    def _check_programs(self) -> str | None:
+        """The configured programs the org does not have, by name (capillary-api.md 7.3).
+
+        Said, not failed on: the balances of the other programs still answer, and a server
+        taken out of service for one wrong program id would show staff nothing at all.
+        """
+        if not self.programs:
+            return None
+        try:
+            known = {program.program_id for program in self.client.get_programs()}
+        except CapillaryError as exc:
+            return f"could not be checked ({type(exc).__name__})"
+        unknown = [f"{name} ({pid})" for pid, name in self.programs.items() if pid not in known]
+        if not unknown:
+            return "all known"
+        logger.warning("readiness: configured programs the org does not have: %s", unknown)
+        return "not known to the org: " + ", ".join(unknown)
 
 
 def probe_client(config: Any) -> CapillaryClient:
@@ -311,6 +342,7 @@ def get_probe() -> ReadinessProbe:
                 budget=current_app.extensions.get("upstream_budget"),
                 shared=shared_verdict(config),
                 probe_timeout=config["READINESS_PROBE_TIMEOUT"],
+                programs=config["CAPILLARY_PROGRAMS"],
             ),
         )
     return probe

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import click
 from flask import Flask
 
-from app.sandbox.data import DEMO_MEMBERS
+from app.sandbox.data import ALL_MEMBERS
 from app.sandbox.faults import FAULT_MODES, FAULT_TARGETS
 from app.sandbox.server import SandboxServer, start_sandbox
 
@@ -89,6 +89,6 @@ def _describe(server: SandboxServer) -> None:
         f"fault_on={settings.fault_on or 'all'} oauth_ttl={settings.oauth_ttl}s"
     )
     click.echo("  Members:")
-    for member in DEMO_MEMBERS:
+    for member in ALL_MEMBERS:
         click.echo(f"    {member.id}  mobile {member.mobile}  {member.shows}")
     click.echo(f"Dashboard: FLASK_CAPILLARY_BASE_URL={server.url} (Ctrl-C to stop)")

@@ -27,6 +27,27 @@ Members (id, mobile, email, externalId, cardnumber; then what each shows):
 700000005  919800000005  leela.menon@example.com       EXT-1005   CARD-1005
     also has points in 4242 (Legacy Club), so the named-program sum differs from all programs.
 
+Members that each show one documented shape of capillary-api.md section 7 (SHAPE_MEMBERS,
+kept apart from DEMO_MEMBERS, whose answers are all of the regular shape). Their mobiles
+follow the same 9198000000xx pattern; 700000010 is skipped, as 919800000010 is the
+documented balance member's mobile.
+
+700000006  balance answers warning 91001 with zero figures (the member has 640.000 in 2199).
+700000007  balance without promisedPoints (the lookup page's field table omits it).
+700000008  points written as JSON integers (the OpenAPI's int typing).
+700000009  a negative schedule entry (-40, as the documented group schedule example shows).
+700000011  points written as quoted strings ("350.000", as the ledger API writes them).
+700000012  warning 8069 "Merged customer found" inside errors[], with the data present.
+700000013  schedule refused in the documented text form: HTTP 403 ... errorCode=4000.
+700000014  every call refused with JSON errorCode 4000 / errorMessage (HTTP 403).
+700000015  every call answered by a CDN's 522 HTML page.
+700000016  schedule answered by a CDN's 524 HTML page; the balance works.
+700000017  every call answered by a CDN's 403 HTML block page.
+700000018  balance answered 200 with an HTML body; the schedule works.
+700000019  dual eligibility: found by the mobile (the primary identifier), by id, or by a
+           list that holds the mobile; any other identifier alone answers 8015.
+700000020  schedule refuses a past startDate or endDate with 1215.
+
 Any other id or identifier answers 8015.
 
 Dates of the non-documented members are relative to the day the sandbox starts (``today``);
@@ -65,6 +86,21 @@ MEMBER_LARGE_SCHEDULE = 700000002
 MEMBER_WARNINGS = 700000003
 MEMBER_SCHEDULE_FAILS = 700000004
 MEMBER_LEGACY_PROGRAM = 700000005
+# The documented shapes of capillary-api.md section 7, one member each.
+MEMBER_POINTS_NOT_FETCHED = 700000006
+MEMBER_NO_PROMISED_FIELD = 700000007
+MEMBER_INTEGER_POINTS = 700000008
+MEMBER_NEGATIVE_POINTS = 700000009
+MEMBER_STRING_POINTS = 700000011
+MEMBER_WARNING_IN_ERRORS = 700000012
+MEMBER_DENIED_TEXT = 700000013
+MEMBER_DENIED_JSON = 700000014
+MEMBER_CDN_522 = 700000015
+MEMBER_CDN_524 = 700000016
+MEMBER_CDN_BLOCKED = 700000017
+MEMBER_HTML_200 = 700000018
+MEMBER_DUAL_ELIGIBILITY = 700000019
+MEMBER_PAST_DATE_REFUSED = 700000020
 
 # Seed of the generated schedule: fixed so the data is the same on every start of a given day.
 LARGE_SCHEDULE_SEED = 20240601
@@ -77,6 +113,11 @@ WARNING_STATUS_LABEL = {
     "code": 8107,
     "message": "Default customer status label not set",
 }
+# A warning code (8050-8090 are warnings, capillary-api.md 7.1) sent inside errors[].
+WARNING_MERGED_CUSTOMER = {"status": False, "code": 8069, "message": "Merged customer found"}
+
+# How a member's points numbers are written in its answers.
+POINTS_STYLES = ("decimal", "integer", "string")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +217,85 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
         "Also has points in 4242 (Legacy Club): named-program sum differs from all-programs.",
     ),
 )
-DEMO_MEMBERS_BY_ID: dict[int, DemoMember] = {m.id: m for m in DEMO_MEMBERS}
+
+
+def _shape_member(member_id: int, name: str, shows: str) -> DemoMember:
+    """A shape member's identifiers, from its id (700000006 -> 919800000006, EXT-1006...)."""
+    n = member_id - 700000000
+    first, last = name.lower().split()
+    return DemoMember(
+        member_id,
+        name,
+        f"9198000000{n:02d}",
+        f"{first}.{last}@example.com",
+        f"EXT-{1000 + n}",
+        f"CARD-{1000 + n}",
+        shows,
+    )
+
+
+SHAPE_MEMBERS: tuple[DemoMember, ...] = (
+    _shape_member(
+        MEMBER_POINTS_NOT_FETCHED,
+        "Kavya Pillai",
+        "Balance answers warning 91001 with zero figures; the member really has 640 points.",
+    ),
+    _shape_member(
+        MEMBER_NO_PROMISED_FIELD,
+        "Arjun Mehta",
+        "Balance without promisedPoints (promised = delayed + trigger = 150).",
+    ),
+    _shape_member(
+        MEMBER_INTEGER_POINTS, "Divya Menon", "Points written as JSON integers (2340, 300)."
+    ),
+    _shape_member(
+        MEMBER_NEGATIVE_POINTS, "Farhan Ali", "A negative schedule entry (-40) beside a 100."
+    ),
+    _shape_member(
+        MEMBER_STRING_POINTS, "Nisha Kapoor", 'Points written as quoted strings ("350.000").'
+    ),
+    _shape_member(
+        MEMBER_WARNING_IN_ERRORS,
+        "Sanjay Gupta",
+        "Warning 8069 (merged customer) inside errors[], with the data present.",
+    ),
+    _shape_member(
+        MEMBER_DENIED_TEXT,
+        "Pooja Reddy",
+        "Schedule refused in the documented text form (HTTP 403, errorCode=4000).",
+    ),
+    _shape_member(
+        MEMBER_DENIED_JSON,
+        "Rahul Verma",
+        "Every call refused with JSON errorCode 4000 and errorMessage (HTTP 403).",
+    ),
+    _shape_member(MEMBER_CDN_522, "Ananya Bose", "Every call answered by a CDN's 522 HTML page."),
+    _shape_member(
+        MEMBER_CDN_524,
+        "Vivek Joshi",
+        "Schedule answered by a CDN's 524 HTML page; the balance works.",
+    ),
+    _shape_member(
+        MEMBER_CDN_BLOCKED, "Isha Malhotra", "Every call answered by a CDN's 403 HTML block page."
+    ),
+    _shape_member(
+        MEMBER_HTML_200,
+        "Karan Singh",
+        "Balance answered 200 with an HTML body; the schedule works.",
+    ),
+    _shape_member(
+        MEMBER_DUAL_ELIGIBILITY,
+        "Sneha Kulkarni",
+        "Dual eligibility: only the mobile (primary) finds her; email alone answers 8015.",
+    ),
+    _shape_member(
+        MEMBER_PAST_DATE_REFUSED,
+        "Manoj Nair",
+        "Schedule refuses a past startDate or endDate with 1215.",
+    ),
+)
+ALL_MEMBERS: tuple[DemoMember, ...] = DEMO_MEMBERS + SHAPE_MEMBERS
+DEMO_MEMBERS_BY_ID: dict[int, DemoMember] = {m.id: m for m in ALL_MEMBERS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +331,21 @@ class Member:
     balance_warnings: tuple[dict[str, object], ...] = ()
     schedule_warnings: tuple[dict[str, object], ...] = ()
     schedule_fails: bool = False
+    # The documented shapes of capillary-api.md section 7 (the shape members only).
+    # A fault mode's canned answer (app/sandbox/faults.py) given instead of the body.
+    balance_answer: str | None = None
+    schedule_answer: str | None = None
+    # Zero figures (sent with warning 91001: the points were not fetched).
+    balance_zeroed: bool = False
+    # The lookup page's field table omits promisedPoints.
+    promised_field: bool = True
+    points_style: str = "decimal"
+    # Entries sent in errors[] beside the data (both endpoints).
+    errors_with_data: tuple[dict[str, object], ...] = ()
+    # Dual eligibility: only the org's primary identifier finds this member on its own.
+    primary_only: bool = False
+    # The older docs' reading: a past startDate/endDate is refused with 1215.
+    refuses_past_dates: bool = False
 
     @property
     def id(self) -> int:

@@ -23,8 +23,8 @@ SOURCES = (
     "LINE",
     "ALL",
 )
-# Sources with several accounts per org: the lookup needs accountId (8045 otherwise).
-MULTI_ACCOUNT_SOURCES = ("WECHAT", "FACEBOOK")
+# accountId is mandatory for every source but this one (capillary-api.md 7.2: 8045 otherwise).
+ACCOUNTLESS_SOURCE = "INSTORE"
 IDENTIFIER_NAMES = (
     "mobile",
     "email",
@@ -47,6 +47,7 @@ MESSAGES: dict[int, str] = {
     1212: "Entity type passed is not valid",
     1632: "group id/externalId/primary userId passed is not valid",
     1214: "startDate cannot be after endDate",
+    1215: "Date cannot be a past date",
     1216: "Invalid date format, expected YYYY-MM-DD",
     1217: "Date cannot be more than 100 years from now",
     8013: "Invalid identifier",
@@ -178,7 +179,7 @@ def find_by_lookup(members: Mapping[int, Member], args: Mapping[str, str]) -> Me
         raise ApiError(400, "No identifier provided")
     if source not in SOURCES:
         raise ApiError(400, "Invalid source")
-    if source in MULTI_ACCOUNT_SOURCES and not args.get("accountId"):
+    if source != ACCOUNTLESS_SOURCE and not args.get("accountId"):
         raise ApiError(8045)
     names = [n.strip() for n in names_raw.split(",")]
     values = [v.strip() for v in values_raw.split(",")]
@@ -199,7 +200,17 @@ def find_by_lookup(members: Mapping[int, Member], args: Mapping[str, str]) -> Me
     member = _match(members, name, value)
     if member is None:
         raise ApiError(8015)
+    if member.primary_only and name != PRIMARY_IDENTIFIER:
+        # Dual eligibility: one identifier that is not the primary one is 8015 (docs 1.2).
+        raise ApiError(8015)
     return member
+
+
+def refuse_past_dates(scope: Scope, today: date) -> None:
+    """The older docs' reading: "{x} cannot be a past date" (1215) for startDate and endDate."""
+    for name, value in (("startDate", scope.start), ("endDate", scope.end)):
+        if value is not None and value < today:
+            raise ApiError(1215, f"{name} cannot be a past date")
 
 
 def _match(members: Mapping[int, Member], name: str, value: str) -> Member | None:

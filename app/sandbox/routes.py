@@ -7,10 +7,16 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, request
 
 from app.sandbox.auth import OAUTH_FAILED_BODY, oauth_credentials_ok
-from app.sandbox.data import Member
-from app.sandbox.faults import ALL_FAILED_BODY, json_response
-from app.sandbox.params import ApiError, find_by_id, find_by_lookup, parse_scope
-from app.sandbox.payloads import balance_body, schedule_body
+from app.sandbox.data import DEFAULT_PROGRAM, Member
+from app.sandbox.faults import ALL_FAILED_BODY, fault_response, json_response
+from app.sandbox.params import (
+    ApiError,
+    find_by_id,
+    find_by_lookup,
+    parse_scope,
+    refuse_past_dates,
+)
+from app.sandbox.payloads import balance_body, programs_body, schedule_body
 from app.sandbox.state import SandboxState
 
 bp = Blueprint("sandbox", __name__)
@@ -25,9 +31,10 @@ ENDPOINT_KINDS: dict[str, str] = {
     "sandbox.schedule_by_id": "schedule",
     "sandbox.schedule_lookup": "schedule",
     "sandbox.oauth_token": "oauth",
+    "sandbox.programs": "programs",
 }
 # Kinds that need Basic or OAuth credentials; the token endpoint itself needs none.
-AUTHENTICATED_KINDS = ("balance", "schedule")
+AUTHENTICATED_KINDS = ("balance", "schedule", "programs")
 
 
 def state() -> SandboxState:
@@ -60,6 +67,12 @@ def schedule_by_id(user_id: str) -> Response:
     return _schedule(lambda s: find_by_id(s.members, user_id))
 
 
+@bp.get("/v2/organization/programs")
+def programs() -> Response:
+    """The org's loyalty programs (capillary-api.md 7.3)."""
+    return json_response(programs_body(DEFAULT_PROGRAM), 200)
+
+
 @bp.post("/v3/oauth/token/generate")
 def oauth_token() -> Response:
     """Issue an access token for a valid key and secret."""
@@ -81,7 +94,8 @@ def _balance(find: Finder) -> Response:
     current = state()
     scope = parse_scope(request.args, current.today, with_dates=False)
     member = find(current)
-    return json_response(balance_body(member, scope), 200)
+    answer = _canned(member.balance_answer)
+    return answer or json_response(balance_body(member, scope), 200)
 
 
 def _schedule(find: Finder) -> Response:
@@ -90,7 +104,17 @@ def _schedule(find: Finder) -> Response:
     member = find(current)
     if member.schedule_fails:
         return json_response(ALL_FAILED_BODY, 500)
+    answer = _canned(member.schedule_answer)
+    if answer is not None:
+        return answer
+    if member.refuses_past_dates:
+        refuse_past_dates(scope, current.today)
     return json_response(schedule_body(member, scope), 200)
+
+
+def _canned(shape: str | None) -> Response | None:
+    """A shape member's documented answer in place of its body (a fault mode's answer)."""
+    return None if shape is None else fault_response(shape)
 
 
 def api_error(error: ApiError) -> Response:

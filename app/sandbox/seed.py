@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
+from app.sandbox import data
 from app.sandbox.data import (
     DEMO_MEMBERS_BY_ID,
     LARGE_SCHEDULE_DAYS,
@@ -25,6 +27,7 @@ from app.sandbox.data import (
     MEMBER_SCHEDULE_FAILS,
     MEMBER_WARNINGS,
     POINTS_TYPES,
+    WARNING_MERGED_CUSTOMER,
     WARNING_POINT_DETAILS,
     WARNING_STATUS_LABEL,
     Member,
@@ -155,6 +158,106 @@ def _other_members(today: date) -> list[Member]:
     ]
 
 
+def _shape_members(today: date) -> list[Member]:
+    """One member per documented shape of capillary-api.md section 7."""
+
+    def member(member_id: int, **fields: Any) -> Member:
+        return Member(DEMO_MEMBERS_BY_ID[member_id], **fields)
+
+    def entry(points: str, days: int, points_type: str = "bill_regular") -> ScheduleItem:
+        return ScheduleItem(_d(points), today + timedelta(days=days), 2199, points_type)
+
+    return [
+        member(
+            data.MEMBER_POINTS_NOT_FETCHED,
+            main_points={2199: _d("640.000")},
+            schedule=(entry("45.000", 14),),
+            balance_zeroed=True,
+            balance_warnings=(WARNING_POINT_DETAILS,),
+        ),
+        member(
+            data.MEMBER_NO_PROMISED_FIELD,
+            main_points={2199: _d("1500.000")},
+            schedule=(entry("120.000", 21),),
+            triggers=(TriggerItem(_d("30.000"), 2199, "customer_promotions"),),
+            promised_field=False,
+        ),
+        member(
+            data.MEMBER_INTEGER_POINTS,
+            main_points={2199: _d("2040"), 1933: _d("500")},
+            schedule=(entry("300", 12),),
+            points_style="integer",
+        ),
+        member(
+            data.MEMBER_NEGATIVE_POINTS,
+            main_points={2199: _d("800.000")},
+            # A reversal: the documented group schedule example carries -40.
+            schedule=(entry("100.000", 8), entry("-40.000", 8, "bill_promotions")),
+        ),
+        member(
+            data.MEMBER_STRING_POINTS,
+            main_points={2199: _d("350.000")},
+            schedule=(entry("33.330", 30),),
+            triggers=(TriggerItem(_d("20.000"), 2199, "line_item_promotions"),),
+            points_style="string",
+        ),
+        member(
+            data.MEMBER_WARNING_IN_ERRORS,
+            main_points={2199: _d("910.000")},
+            schedule=(entry("55.000", 6),),
+            errors_with_data=(WARNING_MERGED_CUSTOMER,),
+        ),
+        member(
+            data.MEMBER_DENIED_TEXT,
+            main_points={2199: _d("1250.000")},
+            schedule=(entry("75.000", 9),),
+            schedule_answer="access-denied",
+        ),
+        member(
+            data.MEMBER_DENIED_JSON,
+            main_points={2199: _d("430.000")},
+            balance_answer="access-denied-json",
+            schedule_answer="access-denied-json",
+        ),
+        member(
+            data.MEMBER_CDN_522,
+            main_points={2199: _d("2600.000")},
+            balance_answer="cdn-522",
+            schedule_answer="cdn-522",
+        ),
+        member(
+            data.MEMBER_CDN_524,
+            main_points={2199: _d("3100.000")},
+            schedule=(entry("90.000", 11),),
+            schedule_answer="cdn-524",
+        ),
+        member(
+            data.MEMBER_CDN_BLOCKED,
+            main_points={2199: _d("720.000")},
+            balance_answer="cdn-blocked",
+            schedule_answer="cdn-blocked",
+        ),
+        member(
+            data.MEMBER_HTML_200,
+            main_points={2199: _d("1830.000")},
+            schedule=(entry("64.000", 15),),
+            balance_answer="html-200",
+        ),
+        member(
+            data.MEMBER_DUAL_ELIGIBILITY,
+            main_points={2199: _d("1120.000")},
+            schedule=(entry("40.000", 18),),
+            primary_only=True,
+        ),
+        member(
+            data.MEMBER_PAST_DATE_REFUSED,
+            main_points={2199: _d("990.000")},
+            schedule=(entry("70.000", 25),),
+            refuses_past_dates=True,
+        ),
+    ]
+
+
 def build_members(today: date) -> dict[int, Member]:
     """All seeded members by id, with relative dates counted from ``today``."""
     members = [
@@ -162,5 +265,6 @@ def build_members(today: date) -> dict[int, Member]:
         _multi_program(today),
         _large_schedule(today),
         *_other_members(today),
+        *_shape_members(today),
     ]
     return {m.id: m for m in members}

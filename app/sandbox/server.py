@@ -32,6 +32,12 @@ class _LoggingHandler(WSGIRequestHandler):
     # are then reused instead of each call paying a new connection and server thread.
     protocol_version = "HTTP/1.1"
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """As the base class, without its own Server header: a CDN page sets "cloudflare"."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = getattr(self, "path", "").split("?", 1)[0]
         logger.debug("%s %s -> %s", getattr(self, "command", "-"), path, code)

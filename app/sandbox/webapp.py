@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from app.sandbox.auth import AUTH_FAILED_BODY, OAUTH_HEADER, authenticated
-from app.sandbox.faults import applies, fault_response, json_response
+from app.sandbox.faults import applies, fault_response, from_cdn, json_response
 from app.sandbox.params import ApiError
 from app.sandbox.routes import AUTHENTICATED_KINDS, ENDPOINT_KINDS, api_error, bp, state
 from app.sandbox.state import LoggedRequest, SandboxState
@@ -62,8 +62,9 @@ def _before() -> Response | None:
 
 
 def _add_request_id(response: Response) -> Response:
-    """Every answer carries a fresh request id, as the upstream's do (docs 5)."""
-    response.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
+    """Every answer of the API carries a fresh request id, as the upstream's do (docs 5)."""
+    if not from_cdn(response):
+        response.headers[REQUEST_ID_HEADER] = uuid.uuid4().hex
     return response
 
 

@@ -20,7 +20,12 @@ from app.lookup.page.answer import build_answer, build_past_due
 from app.lookup.page.timeline import build_timeline
 from app.sandbox import data as demo
 from tests.conftest import TEST_ZONE, frozen_today, normalize_spaces, sandbox_config, soup
-from tests.support.lookup_helpers import schedule
+from tests.support.lookup_helpers import (
+    LABEL_WARNING,
+    MERGED_WARNING,
+    schedule,
+    warnings_of,
+)
 
 NAMES = {2199: "Gold Club", 1933: "Partner Rewards", 890: "Fuel Rewards"}
 IST = ZoneInfo("Asia/Kolkata")
@@ -80,6 +85,11 @@ def identifiers_of(member: demo.DemoMember) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("member", demo.DEMO_MEMBERS, ids=lambda m: str(m.id))
 def test_every_member_answers_first_whatever_identifier_was_given(client, upstream, member):
+    with warnings_of(upstream, demo.MEMBER_WARNINGS, MERGED_WARNING, LABEL_WARNING):
+        _answers_first(client, upstream, member)
+
+
+def _answers_first(client, upstream, member):
     expected = expected_next(upstream, member.id)
     for name, (typed, kind) in identifiers_of(member).items():
         response = client.post(
@@ -93,14 +103,15 @@ def test_every_member_answers_first_whatever_identifier_was_given(client, upstre
 
 
 def test_the_answer_comes_before_the_figures_and_problems_before_the_answer(client, upstream):
-    page = soup(client.get(f"/members/{demo.MEMBER_WARNINGS}"))
+    with warnings_of(upstream, demo.MEMBER_WARNINGS, MERGED_WARNING, LABEL_WARNING):
+        page = soup(client.get(f"/members/{demo.MEMBER_WARNINGS}"))
     order = [
         tag.get("id")
         for tag in page.select("#warnings, #answer, #balance, #programs, #timeline, #summary")
     ]
     assert order == ["warnings", "answer", "balance", "programs", "timeline", "summary"]
     codes = [code.get_text() for code in page.select("#warnings .notice-code")]
-    assert sorted(codes) == ["Code 8107", "Code 91001"]  # once each, from both calls
+    assert sorted(codes) == ["Code 8069", "Code 8107"]  # once each, from both calls
     assert len(page.select(".notice")) == 2
 
 

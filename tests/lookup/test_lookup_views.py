@@ -11,7 +11,15 @@ import pytest
 
 from app.sandbox import data as demo
 from tests.conftest import frozen_today, normalize_spaces, sandbox_config, soup
-from tests.support.lookup_helpers import balance, decimal_text, schedule, upstream_kinds
+from tests.support.lookup_helpers import (
+    LABEL_WARNING,
+    MERGED_WARNING,
+    balance,
+    decimal_text,
+    schedule,
+    upstream_kinds,
+    warnings_of,
+)
 
 PROGRAMS = tuple(demo.DEMO_PROGRAMS)
 
@@ -358,12 +366,13 @@ def test_empty_states_say_what_is_empty(client, upstream):
 
 
 def test_upstream_warnings_are_explained_with_their_codes(client, upstream):
-    page = open_member(client, upstream, demo.MEMBER_WARNINGS, program="all")
+    with warnings_of(upstream, demo.MEMBER_WARNINGS, MERGED_WARNING, LABEL_WARNING):
+        page = open_member(client, upstream, demo.MEMBER_WARNINGS, program="all")
     notices = page.select("#warnings .notice")
     codes = sorted(n.select_one(".notice-code").get_text() for n in notices)
-    assert codes == ["Code 8107", "Code 91001"]
+    assert codes == ["Code 8069", "Code 8107"]
     text = normalize_spaces(page.select_one("#warnings").get_text())
-    assert "could not fetch some point details" in text
+    assert "Merged customer found" in text
     assert "Default customer status label not set" in text
 
 

@@ -74,7 +74,8 @@ def test_the_probes_call_is_counted_in_the_budget(desk, fake):
     app = desk(CAPILLARY_CALLS_PER_MINUTE=100)
     assert ready(app).status_code == 200
     assert probes(fake) == 1
-    assert app.extensions["lookup"].budget.usage().used == {"all": 1}
+    # The probe's balance call and its look at the org's program list, both counted.
+    assert app.extensions["lookup"].budget.usage().used == {"all": 2}
 
 
 @pytest.mark.redis
@@ -91,8 +92,8 @@ def test_the_workers_of_one_server_share_one_probe(desk, fake, redis_prefix):
     answers = [ready(worker) for _ in range(4) for worker in workers]
     assert [answer.status_code for answer in answers] == [200] * 8
     assert {answer.json["upstream"] for answer in answers} == {"answers"}
-    assert probes(fake) == 1  # one call for both workers, counted once in the shared budget
-    assert workers[1].extensions["lookup"].budget.usage().used == {"all": 1}
+    assert probes(fake) == 1  # one probe for both workers, counted once in the shared budget
+    assert workers[1].extensions["lookup"].budget.usage().used == {"all": 2}
 
 
 def test_no_probe_while_a_429_pause_holds(desk, fake):

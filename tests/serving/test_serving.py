@@ -38,10 +38,11 @@ def test_readiness_is_cached_briefly(make_app, upstream):
     app = make_app(READINESS_CACHE_SECONDS=60)
     client = app.test_client()
     assert client.get("/readyz").status_code == 200
-    assert len(upstream.request_log()) == 1
+    # One balance probe, and the program list checked against CAPILLARY_PROGRAMS.
+    assert [entry.kind for entry in upstream.request_log()] == ["balance", "programs"]
     upstream.configure(fault="unavailable")
     assert client.get("/readyz").status_code == 200  # the cached verdict
-    assert len(upstream.request_log()) == 1
+    assert len(upstream.request_log()) == 2
 
 
 @pytest.mark.parametrize("fault", ["unavailable", "html", "malformed"])
@@ -51,7 +52,11 @@ def test_readyz_is_503_when_the_upstream_does_not_answer_properly(make_app, upst
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "not ready"
-    assert response.json["upstream"] in ("UpstreamUnavailable", "MalformedResponse")
+    assert response.json["upstream"] in (
+        "UpstreamUnavailable",
+        "UpstreamUnreachable",
+        "MalformedResponse",
+    )
     upstream.configure(fault=None)
     assert client.get("/readyz").status_code == 200
 

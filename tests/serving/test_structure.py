@@ -294,7 +294,8 @@ def test_every_member_lookup_goes_through_the_audited_lookup():
     # The service's fetch runs a page's upstream calls: only the audited lookup may call it,
     # so no view can show a member without writing the record first.
     assert {module for module, _ in calls_named({"fetch"})} == {"app.lookup.audited"}
-    # The client's calls: the service's planned calls, and the readiness probe (customer
-    # id 1, never a member's page).
+    # The client's calls: the service's planned calls, the readiness probe (customer
+    # id 1, never a member's page), and `flask capillary check`, which shows no figure and
+    # writes its own audit record that it ran.
     callers = {module for module, _ in calls_named({"get_balance", "get_schedule"})}
-    assert callers == {"app.lookup.fetching.plan", "app.main.readiness"}
+    assert callers == {"app.lookup.fetching.plan", "app.main.readiness", "app.upstream_check"}

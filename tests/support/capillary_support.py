@@ -60,7 +60,9 @@ SCHEDULE = {
     "triggerBasedPointsList": [
         {"points": "__300.000__", "programId": 890, "pointsType": "line_item_promotions"}
     ],
-    "warnings": [{"status": False, "code": 91001, "message": "Failed to get point details"}],
+    "warnings": [
+        {"status": False, "code": 8107, "message": "Default customer status label not set"}
+    ],
 }
 
 

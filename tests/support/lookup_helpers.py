@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,3 +51,21 @@ def upstream_kinds(server: SandboxServer) -> list[tuple[str, str, str]]:
 def decimal_text(text: str) -> Decimal:
     """'1,234.5' -> Decimal('1234.5')."""
     return Decimal(text.replace(",", "").strip())
+
+
+# Documented warnings that leave the figures standing (capillary-api.md 7.1): 8069 "Merged
+# customer found" and 8107. 91001 is not one: it fails the call.
+MERGED_WARNING = {"status": False, "code": 8069, "message": "Merged customer found"}
+LABEL_WARNING = {"status": False, "code": 8107, "message": "Default customer status label not set"}
+
+
+@contextmanager
+def warnings_of(server: SandboxServer, member_id: int, *warnings: dict[str, Any]):
+    """Within the block, the sandbox member's balance and schedule carry these warnings."""
+    members = server.state.members
+    kept = members[member_id]
+    members[member_id] = replace(kept, balance_warnings=warnings, schedule_warnings=warnings)
+    try:
+        yield
+    finally:
+        members[member_id] = kept

@@ -146,12 +146,16 @@ def _value(value: Any) -> dict[str, Any] | None:
             "type": "balance",
             "entity_id": value.entity_id,
             "entity_type": value.entity_type,
+            # null: a figure the answer left out ("not known").
             "points": [
-                str(value.total_points),
-                str(value.main_points),
-                str(value.promised_points),
-                str(value.delayed_accrual_points),
-                str(value.external_trigger_points),
+                None if points is None else str(points)
+                for points in (
+                    value.total_points,
+                    value.main_points,
+                    value.promised_points,
+                    value.delayed_accrual_points,
+                    value.external_trigger_points,
+                )
             ],
             "program_id": value.program_id,
             "warnings": _messages(value.warnings),
@@ -184,7 +188,9 @@ def _read_value(item: dict[str, Any] | None) -> Balance | PromisedSchedule | Non
         return None
     kind = item["type"]
     if kind == "balance":
-        total, main, promised, delayed, trigger = (_read_points(p) for p in item["points"])
+        total, main, promised, delayed, trigger = (
+            None if p is None else _read_points(p) for p in item["points"]
+        )
         return Balance(
             entity_id=int(item["entity_id"]),
             entity_type=str(item["entity_type"]),

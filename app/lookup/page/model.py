@@ -291,7 +291,7 @@ def _row(program_id: int | None, name: str, balance: Balance) -> ProgramRow:
 def build_program_table(data: MemberData, programs: Mapping[int, str]) -> ProgramTable:
     """One row per configured program, a totals row, and the check against the upstream sum."""
     rows: list[ProgramRow] = []
-    sums = defaultdict(lambda: ZERO)
+    sums: dict[str, Decimal | None] = defaultdict(lambda: ZERO)
     incomplete = False
     for program_id, outcome in data.program_balances.items():
         name = program_name(programs, program_id)
@@ -302,12 +302,15 @@ def build_program_table(data: MemberData, programs: Mapping[int, str]) -> Progra
         row = _row(program_id, name, outcome.value)
         rows.append(row)
         for key in ("available", "promised", "delayed", "trigger", "total"):
-            sums[key] += getattr(row, key)
+            # A figure not known in one program leaves its column's total not known.
+            known, figure = sums[key], getattr(row, key)
+            sums[key] = known + figure if known is not None and figure is not None else None
     totals = ProgramRow(None, "All listed programs", **{k: sums[k] for k in TILE_TEXT})
     upstream_sum = None
     difference = None
     if data.params.program == ALL and data.scope_balance.value is not None:
         upstream_sum = data.scope_balance.value.total_points
-        if not incomplete and upstream_sum != totals.total:
-            difference = upstream_sum - (totals.total or ZERO)
+        known = upstream_sum is not None and totals.total is not None
+        if not incomplete and known and upstream_sum != totals.total:
+            difference = upstream_sum - totals.total
     return ProgramTable(tuple(rows), totals, incomplete, upstream_sum, difference)

@@ -9,6 +9,7 @@ from app.formatting import (
     format_date,
     format_date_range,
     format_datetime,
+    format_figure,
     format_points,
     zone_label,
 )
@@ -36,7 +37,7 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
         lines.append("Balance: could not be fetched")
     else:
         for tile in page.tiles:
-            lines.append(f"{tile.label}: {format_points(tile.points)}")
+            lines.append(f"{tile.label}: {format_figure(tile.points)}")
     lines.append("")
     if page.schedule_failed:
         lines.append("Next conversions: could not be fetched")
