@@ -21,7 +21,7 @@ Members (id, mobile, email, externalId, cardnumber; then what each shows):
 700000002  919800000002  vikram.iyer@example.com       EXT-1002   CARD-1002
     480 generated entries over ~18 months ahead, all five pointsTypes, 2199/1933/890; triggers.
 700000003  919800000003  meera.nair@example.com        EXT-1003   CARD-1003
-    balance and schedule both answer 200 with warnings 91001 and 8107.
+    balance and schedule both answer 200 with warnings 8069 and 8107.
 700000004  919800000004  rohan.das@example.com         EXT-1004   CARD-1004
     balance works (promised 60.000); every schedule call fails: HTTP 500 "All requests have failed".
 700000005  919800000005  leela.menon@example.com       EXT-1005   CARD-1005
@@ -196,7 +196,7 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
         "meera.nair@example.com",
         "EXT-1003",
         "CARD-1003",
-        "Balance and schedule answer with warnings 91001 and 8107.",
+        "Balance and schedule answer with warnings 8069 and 8107 (figures stand).",
     ),
     DemoMember(
         MEMBER_SCHEDULE_FAILS,

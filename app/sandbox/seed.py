@@ -135,8 +135,8 @@ def _other_members(today: date) -> list[Member]:
             schedule=(
                 ScheduleItem(_d("45.000"), today + timedelta(days=14), 2199, "bill_regular"),
             ),
-            balance_warnings=(WARNING_POINT_DETAILS, WARNING_STATUS_LABEL),
-            schedule_warnings=(WARNING_POINT_DETAILS, WARNING_STATUS_LABEL),
+            balance_warnings=(WARNING_MERGED_CUSTOMER, WARNING_STATUS_LABEL),
+            schedule_warnings=(WARNING_MERGED_CUSTOMER, WARNING_STATUS_LABEL),
         ),
         Member(
             DEMO_MEMBERS_BY_ID[MEMBER_SCHEDULE_FAILS],

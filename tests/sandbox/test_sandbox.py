@@ -357,7 +357,7 @@ def test_warnings_member_carries_warnings_on_both_endpoints(sandbox: SandboxServ
     schedule = ok(sandbox, SCHEDULE.format(MEMBER_WARNINGS))
     for body in (balance, schedule):
         codes = {w["code"] for w in body["warnings"]}
-        assert codes == {91001, 8107}
+        assert codes == {8069, 8107}
         assert all(w["status"] is False and w["message"] for w in body["warnings"])
         assert "errors" not in body
 
