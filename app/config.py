@@ -45,6 +45,21 @@ class Defaults:
     CAPILLARY_RETRIES = DEFAULT_LIMITS.retries
     CAPILLARY_MAX_RESPONSE_BYTES = DEFAULT_LIMITS.max_response_bytes
 
+    # Who the member is and what expires, on the member page: customer details (name and tier
+    # per program, one call) and the points-expiry schedule (one call), in the same round as
+    # the balances. Under dual eligibility Capillary's expiry API does not work: set
+    # CAPILLARY_DUAL_ELIGIBILITY and it is not called (the page says why).
+    LOOKUP_MEMBER_DETAILS = True
+    LOOKUP_EXPIRY = True
+    CAPILLARY_DUAL_ELIGIBILITY = False
+    # Roles that see the member's full name; everyone else sees the first name and the
+    # initial of the last ("Asha R."). E.g. ["manager", "admin"].
+    MEMBER_NAME_ROLES: list[str] = []
+    # "Expiring: ..." in the answer block when points expire within this many days.
+    EXPIRY_SOON_DAYS = 90
+    # History (the points ledger): the window it opens on, in days (at most 60, the API's).
+    HISTORY_DEFAULT_DAYS = 30
+
     # Presentation.
     DISPLAY_TIMEZONE: str | None = None  # e.g. "Asia/Kolkata"; None: upstream zone only
     NUMBER_LOCALE = "en_US"

@@ -104,6 +104,7 @@ def normalise(config: MutableMapping[str, Any]) -> None:
     _check_presentation(config)
     _normalise_budget(config)
     normalise_staff_access(config)
+    normalise_member_story(config)
 
 
 def _normalise_budget(config: MutableMapping[str, Any]) -> None:
@@ -223,6 +224,38 @@ def normalise_staff_access(config: MutableMapping[str, Any]) -> None:
     if not 0 <= recheck <= 60:
         raise ConfigError("AUTH_RECHECK_SECONDS must be between 0 and 60")
     config["AUTH_RECHECK_SECONDS"] = recheck
+
+
+def normalise_member_story(config: MutableMapping[str, Any]) -> None:
+    """The member page's name, tier, expiry and History settings."""
+    for key in ("LOOKUP_MEMBER_DETAILS", "LOOKUP_EXPIRY", "CAPILLARY_DUAL_ELIGIBILITY"):
+        raw = config.get(key, getattr(Defaults, key))
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "1", "0"):
+            raw = raw.strip().lower() in ("true", "1")
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{key} must be true or false")
+        config[key] = raw
+    roles = config.get("MEMBER_NAME_ROLES", Defaults.MEMBER_NAME_ROLES) or []
+    if isinstance(roles, str):
+        try:
+            roles = json.loads(roles)
+        except ValueError:
+            roles = roles.split(",")
+    if isinstance(roles, str) or not isinstance(roles, list | tuple):
+        raise ConfigError('MEMBER_NAME_ROLES must be a list of roles, e.g. ["manager", "admin"]')
+    names = [str(role).strip() for role in roles if str(role).strip()]
+    unknown = [role for role in names if role not in ("agent", "manager", "admin")]
+    if unknown:
+        raise ConfigError("MEMBER_NAME_ROLES names roles that do not exist: agent, manager, admin")
+    config["MEMBER_NAME_ROLES"] = names
+    for key, low, high in (("EXPIRY_SOON_DAYS", 0, 36500), ("HISTORY_DEFAULT_DAYS", 1, 60)):
+        try:
+            value = int(config.get(key, getattr(Defaults, key)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number of days") from exc
+        if not low <= value <= high:
+            raise ConfigError(f"{key} must be {low} to {high} days")
+        config[key] = value
 
 
 def _reasons(raw: object) -> list[str]:

@@ -52,7 +52,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 PAGES = ("search", "member", "refresh")
 LOOKUP_OUTCOMES = ("found", "not_found", "upstream_error", "none")
-APIS = ("balance", "schedule")
+APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 # Most specific first: the first class an error is an instance of names its outcome.
 CALL_OUTCOMES: tuple[tuple[type[CapillaryError], str], ...] = (
     (MemberNotFound, "not_found"),

@@ -23,7 +23,8 @@ OUTCOME_WORDS = {
     "upstream_error": "upstream error",
     "refused": "refused",
 }
-KINDS = ("lookup", "export", "report")
+# history: a member's points History (the ledger) opened, audited as a view of its own.
+KINDS = ("lookup", "export", "report", "history")
 
 
 class AuditRecord(db.Model):

@@ -60,15 +60,17 @@ def record_lookup(
     start_date: date | None = None,
     end_date: date | None = None,
     reason: str | None = None,
+    kind: str = "lookup",
 ) -> None:
-    """Write one lookup to the audit trail as the signed-in staff member.
+    """Write one lookup to the audit trail as the signed-in staff member (kind "history"
+    for a member's points History, a view of its own).
 
     Raises AuditUnavailable when it cannot be written (no database, no signed-in staff):
     the lookup must then not be shown.
     """
     _write(
         AuditRecord(
-            kind="lookup",
+            kind=kind,
             identifier_type=identifier_type,
             identifier_hash=identifier_hash(identifier_value) if identifier_value else None,
             member_id=member_id,

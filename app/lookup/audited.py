@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import g
 
@@ -10,8 +11,9 @@ from app.audit import AuditUnavailable, record_lookup
 from app.capillary import CapillaryError, MemberNotFound, MemberRef
 from app.extensions import db
 from app.lookup.fetching.outcome import MemberData, blocking_error
-from app.lookup.fetching.scope import LookupParams
+from app.lookup.fetching.scope import ALL, LookupParams
 from app.lookup.fetching.service import get_service
+from app.lookup.identifiers import CUSTOMER_ID
 
 # Where look_up leaves the request's lookup outcome (on flask.g) for the metrics.
 OUTCOME_KEY = "lookup_outcome"
@@ -87,6 +89,29 @@ def _fetch_holding_no_connection(
     return get_service().fetch(member, params, refresh=refresh, deadline=deadline)
 
 
+def record_history(
+    member_id: int,
+    error: CapillaryError | None,
+    *,
+    start: date,
+    end: date,
+    upstream_ms: int | None,
+    reason: str | None,
+) -> bool:
+    """Write the audit record of a member's History view (kind "history"): whether it may
+    be shown. Its window travels in the record's dates; nothing of the ledger does."""
+    return _write(
+        identifier_type=CUSTOMER_ID,
+        identifier_value=str(member_id),
+        member_id=member_id,
+        params=LookupParams(ALL, start, end),
+        outcome=outcome_of(error),
+        upstream_ms=upstream_ms,
+        reason=reason,
+        kind="history",
+    )
+
+
 def record_refused(identifier_type: str) -> None:
     """Record a lookup refused before any upstream call (no identifier: it may be anything
     typed). It shows no member data, so a failure to write it is not fatal."""
@@ -109,9 +134,11 @@ def _write(
     outcome: str,
     upstream_ms: int | None,
     reason: str | None = None,
+    kind: str = "lookup",
 ) -> bool:
     try:
         record_lookup(
+            kind=kind,
             identifier_type=identifier_type,
             identifier_value=identifier_value,
             member_id=member_id,

@@ -7,7 +7,7 @@ from flask import Response
 from app.sandbox.encoding import dumps
 
 FAULT_MODES = ("error", "unavailable", "slow", "malformed", "html")
-FAULT_TARGETS = ("balance", "schedule", "oauth")
+FAULT_TARGETS = ("balance", "schedule", "oauth", "customer", "expiry", "ledger")
 
 # The documented whole-request failure body (capillary-api.md 4.1).
 ALL_FAILED_BODY = {

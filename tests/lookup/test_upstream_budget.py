@@ -51,6 +51,11 @@ from tests.support.redis_fixtures import REDIS_URL
 # and the schedule.
 BALANCES_PER_PAGE = 2
 
+# The member-story APIs (customer details, expiry, ledger): counted too, none used here
+# (the fake serves balances and schedules only; FAST switches the story calls off).
+STORY_APIS = ("customer", "expiry", "ledger")
+NONE = dict.fromkeys(STORY_APIS, 0)
+
 
 @pytest.fixture(autouse=True)
 def _limiter_state_is_this_tests() -> Iterator[None]:
@@ -127,6 +132,7 @@ def test_a_lookup_gets_all_its_calls_or_none(desk, fake):
     assert figures(admin) == {
         "balance": ("5 a minute", "4", "1"),
         "schedule": ("5 a minute", "2", "3"),
+        **{api: ("5 a minute", "0", "5") for api in STORY_APIS},
     }
 
 
@@ -204,7 +210,7 @@ def test_each_reading_of_a_typed_value_reserves_its_own_calls(desk, fake):
     assert soup(response).select_one("#identifier")["value"] == typed
     # Only the mobile reading's three calls reached the upstream.
     assert [args.get("identifierName") for _, args, _ in fake.seen] == ["mobile"] * 3
-    assert app.extensions["lookup"].budget.usage().used == {"balance": 2, "schedule": 1}
+    assert app.extensions["lookup"].budget.usage().used == {"balance": 2, "schedule": 1, **NONE}
 
 
 def _too_many(**headers: str):
@@ -276,6 +282,7 @@ def test_the_admin_page_says_no_ceiling_when_unset_and_is_for_admins_only(desk, 
     assert figures(admin) == {
         "balance": ("no ceiling", "not counted", "—"),
         "schedule": ("no ceiling", "not counted", "—"),
+        **{api: ("no ceiling", "not counted", "—") for api in STORY_APIS},
     }
     for _ in range(5):
         assert member_page(agent).status_code == 200
@@ -313,14 +320,14 @@ def test_the_memory_budget_is_all_or_nothing_across_both_apis(clock):
     budget = UpstreamBudget(3, MemoryBudget(clock.now), clock.now)
     budget.reserve(["balance", "balance", "schedule"])
     usage = budget.usage()
-    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1}
+    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1, **NONE}
     with pytest.raises(BudgetExhausted, match="try again in 60 s"):
         budget.reserve(["balance", "balance", "schedule"])
     usage = budget.usage()
-    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1}
+    assert usage is not None and dict(usage.used) == {"balance": 2, "schedule": 1, **NONE}
     budget.reserve(["balance", "schedule"])
     usage = budget.usage()
-    assert usage is not None and dict(usage.used) == {"balance": 3, "schedule": 2}
+    assert usage is not None and dict(usage.used) == {"balance": 3, "schedule": 2, **NONE}
 
 
 # --- in Redis: one count for every worker and server ----------------------------------------
@@ -374,6 +381,7 @@ def test_another_process_spends_the_same_budget(desk, fake, redis_prefix):
     assert figures(admin) == {
         "balance": ("5 a minute", "4", "1"),
         "schedule": ("5 a minute", "1", "4"),
+        **{api: ("5 a minute", "0", "5") for api in STORY_APIS},
     }
     calls = len(fake.seen)
     words = busy_words(member_page(agent))

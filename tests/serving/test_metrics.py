@@ -176,12 +176,15 @@ def test_a_lookup_and_its_page_move_the_counters(app, client, upstream):
     assert lookups(after, "search", "found") - lookups(before, "search", "found") == 1
     assert lookups(after, "member", "found") - lookups(before, "member", "found") == 1
     # The lookup's round: a balance per configured program (the default program's is the
-    # page's scope too) and the schedule; its page came from the cache.
+    # page's scope too), the schedule, customer details and the expiry schedule; its page
+    # came from the cache.
     programs = len(sandbox_config(upstream)["CAPILLARY_PROGRAMS"])
-    assert len(upstream.request_log()) == programs + 1
+    assert len(upstream.request_log()) == programs + 3
     assert calls(after, "balance", "ok") - calls(before, "balance", "ok") == programs
     assert calls(after, "schedule", "ok") - calls(before, "schedule", "ok") == 1
-    assert delta(before, after, "pointsdesk_cache_lookups_total", result="hit") == programs + 1
+    assert calls(after, "customer", "ok") - calls(before, "customer", "ok") == 1
+    assert calls(after, "expiry", "ok") - calls(before, "expiry", "ok") == 1
+    assert delta(before, after, "pointsdesk_cache_lookups_total", result="hit") == programs + 3
     assert delta(before, after, "pointsdesk_cache_lookups_total", result="miss") == 0
     # The sums moved with the counts: each call took some time.
     assert (
@@ -196,7 +199,7 @@ def test_a_cold_link_misses_every_call_and_a_refresh_does_not_look_in_the_cache(
     before = scrape(app)
     assert client.get(f"/members/{MEMBER.id}").status_code == 200
     cold = scrape(app)
-    assert delta(before, cold, "pointsdesk_cache_lookups_total", result="miss") == 4
+    assert delta(before, cold, "pointsdesk_cache_lookups_total", result="miss") == 6
     assert delta(before, cold, "pointsdesk_cache_lookups_total", result="hit") == 0
     assert client.post(f"/members/{MEMBER.id}/refresh").status_code == 302
     refreshed = scrape(app)

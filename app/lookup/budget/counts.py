@@ -27,8 +27,10 @@ from app.capillary import CapillaryError, RateLimited
 
 logger = logging.getLogger(__name__)
 
-# The APIs counted separately, as Capillary counts them; a Call's kind names its API.
-APIS = ("balance", "schedule")
+# The APIs counted separately, as Capillary counts them; a Call's kind names its API:
+# points balance, promised-points schedule, customer details (name and tier), the
+# points-expiry schedule and the points ledger (History).
+APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 WINDOW_SECONDS = 60
 # A pause after a 429: its Retry-After, else a minute (the window the upstream counts in),
 # never more than five minutes (an hour-long Retry-After must not shut the desk for an hour),
@@ -168,7 +170,7 @@ class UpstreamBudget:
         return cls(None, None, clock)
 
     def reserve(self, kinds: Iterable[str]) -> None:
-        """Reserve one call per kind ("balance", "schedule"), all or none; BudgetExhausted
+        """Reserve one call per kind (one of APIS), all or none; BudgetExhausted
         when they cannot all go out now."""
         if self.store is None or self.ceiling is None:
             return

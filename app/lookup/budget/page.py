@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from app.lookup.budget.counts import APIS, UpstreamBudget
 
-API_NAMES = {"balance": "Points balance", "schedule": "Promised-points schedule"}
+API_NAMES = {
+    "balance": "Points balance",
+    "schedule": "Promised-points schedule",
+    "customer": "Customer details (name and tier)",
+    "expiry": "Points-expiry schedule",
+    "ledger": "Points ledger (History)",
+}
 
 
 @dataclass(frozen=True, slots=True)
