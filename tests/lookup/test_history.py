@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.models import AuditRecord
 from app.extensions import db
 from app.sandbox import story_data as story
-from tests.conftest import normalize_spaces, soup
+from tests.conftest import add_staff, normalize_spaces, sign_in, soup
 
 ASHA = 700000001
 FARAH = story.MEMBER_LONG_LEDGER
@@ -167,3 +167,16 @@ def test_history_needs_a_signed_in_agent(anon_client, upstream):
     response = anon_client.get(f"/members/{ASHA}/history")
     assert response.status_code in (302, 401)
     assert ledger_calls(upstream) == []
+
+
+def test_the_who_looked_at_this_member_report_lists_history_views(app, client, upstream):
+    with app.app_context():
+        add_staff("manager.meg", "manager")
+    found = client.post("/lookup", data={"identifier_type": "mobile", "identifier": "919800000001"})
+    client.get(found.location)
+    client.get(f"/members/{ASHA}/history")
+    manager = sign_in(app.test_client(), "manager.meg")
+    report = soup(manager.get(f"/admin/audit/member?member_id={ASHA}")).select_one("#member-report")
+    assert normalize_spaces(report.select_one("#report-count").get_text()) == "2"
+    looked_up_by = texts(report, "tr.report-row .report-identifier-type")
+    assert looked_up_by == ["mobile", "customer_id (points history)"]
