@@ -22,6 +22,7 @@ EXPECTED_ROLES = {
     "lookup.submit": "agent",
     "lookup.member": "agent",
     "lookup.refresh": "agent",
+    "lookup.history": "agent",
     "auth.logout": "agent",
     "auth.account": "agent",
     "auth.change_password": "agent",
