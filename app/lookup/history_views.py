@@ -30,7 +30,10 @@ def _member_page_limit() -> str:
 def history_window(args: dict[str, str], now_day: date, default_days: int) -> LedgerRequest:
     """from, to (YYYY-MM-DD, in the past 60 days at most apart) and page from the link."""
     end = _day(args.get("to"), "end") or now_day
-    start = _day(args.get("from"), "start") or end - timedelta(days=default_days - 1)
+    try:
+        start = _day(args.get("from"), "start") or end - timedelta(days=default_days - 1)
+    except OverflowError as exc:  # an end in year 1 has no days before it
+        raise WindowError("The end date is too early.") from exc
     if end > now_day:
         raise WindowError("The end date cannot be after today.")
     if start > end:

@@ -116,6 +116,7 @@ def test_a_window_the_api_would_refuse_is_refused_here_first(client, upstream):
         f"to={today + timedelta(days=1)}": "cannot be after today",
         "from=yesterday": "not a date",
         "page=x": "not a page number",
+        "to=0001-01-01": "too early",
     }
     for query, words in cases.items():
         response = client.get(f"/members/{ASHA}/history?{query}")
