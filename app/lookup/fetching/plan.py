@@ -92,10 +92,11 @@ EXPIRY = Call("expiry", all_programs=True)
 
 
 def plan_calls(
-    params: LookupParams, programs: Mapping[int, str], *, who: bool = False, expiry: bool = False
+    params: LookupParams, programs: Mapping[int, str], *, who: bool = True, expiry: bool = True
 ) -> Plan:
-    """Decide the calls for a page: scope balance, one balance per program, the schedule, and
-    when asked, customer details and the expiry schedule (the same for every scope)."""
+    """Decide the calls for a page: scope balance, one balance per program, the schedule,
+    customer details and the expiry schedule (the same for every scope; each can be left
+    out, as LOOKUP_MEMBER_DETAILS and LOOKUP_EXPIRY say)."""
     per_program = {pid: Call("balance", program_id=pid) for pid in programs}
     scope = per_program.get(params.program_id) if params.program_id is not None else None
     if scope is None:

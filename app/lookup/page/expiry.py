@@ -90,7 +90,8 @@ def build_expiry(
             return Expiry((), None, soon_days, failed=False, unsupported=True)
         return None
     schedule = outcome.value
-    if schedule is None:
+    if not isinstance(schedule, ExpirySchedule):
+        # Failed; or a cache entry that is not an expiry schedule: never shown as one.
         return Expiry((), None, soon_days, failed=True, unsupported=False)
     scope = params.program_id
     rows = []

@@ -75,7 +75,8 @@ def build_who(
     if outcome is None:
         return None
     profile = outcome.value
-    if profile is None:
+    if not isinstance(profile, MemberProfile):
+        # Failed; or a cache entry that is not customer details: never shown as the member.
         return Who(None, full_name, (), failed=True)
     scope = params.program_id
     tiers = []
