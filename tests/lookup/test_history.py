@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit.models import AuditRecord
 from app.extensions import db
@@ -181,3 +181,14 @@ def test_the_who_looked_at_this_member_report_lists_history_views(app, client, u
     assert normalize_spaces(report.select_one("#report-count").get_text()) == "2"
     looked_up_by = texts(report, "tr.report-row .report-identifier-type")
     assert looked_up_by == ["mobile", "customer_id (points history)"]
+
+
+def test_history_that_cannot_be_recorded_is_not_shown(app, client, upstream):
+    with app.app_context():
+        db.session.execute(text("DROP TABLE audit_record"))
+        db.session.commit()
+    response = client.get(f"/members/{FARAH}/history")
+    assert response.status_code == 503
+    page = soup(response)
+    assert "could not be written to the audit trail" in page.select_one("#not-recorded").get_text()
+    assert page.select_one("#history-table") is None
