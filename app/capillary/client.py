@@ -1,4 +1,5 @@
-"""CapillaryClient: the two upstream reads (points balance, promised-points schedule)."""
+"""CapillaryClient: the upstream reads (points balance, promised-points schedule; customer
+details, points-expiry schedule and points ledger for the member story)."""
 
 from __future__ import annotations
 

@@ -5,5 +5,6 @@ Used when no upstream is configured and by the tests. It speaks the documented c
 by lookup), Basic and OAuth auth, the documented error bodies, plus injectable latency and
 faults. Modules: data (the org's programs and the member catalogue), seed (the members built
 from it, dated from the app's "today"), params (validation), payloads (bodies), routes and
-webapp (HTTP), state, faults, server (threads and the embedded start), cli.
+webapp (HTTP), state, faults, server (threads and the embedded start), cli; story_data and
+story_routes: customer details, the points-expiry schedule and the points ledger.
 """

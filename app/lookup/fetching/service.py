@@ -51,7 +51,8 @@ class Freshness:
 
 @dataclass(frozen=True, slots=True)
 class StoryCalls:
-    """Which of the member-story calls a page makes: customer details, the expiry schedule."""
+    """Which of the member-story calls a page makes: customer details, the expiry schedule
+    (a service built without settings makes neither; init_app reads LOOKUP_* for both)."""
 
     who: bool = False
     expiry: bool = False
