@@ -4,11 +4,13 @@ away, readable without script."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS, sign_in
 from tests.conftest import frozen_today
@@ -72,3 +74,20 @@ def test_history_is_one_click_away_and_needs_no_script(new_context, javascript):
     expect(page.locator("#history-range")).to_contain_text("page 2 of 3")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"history-700000023-js-{javascript}.png", full_page=True)
+
+
+def test_the_printed_slip_carries_the_tier_and_the_next_expiry(new_context):
+    page = new_context(viewport=LAPTOP).new_page()
+    sign_in(page)
+    page.goto("/members/700000021")  # nothing expires within 90 days; 75 points in 120
+    expect(page.locator("#answer-expiry-next")).to_be_hidden()
+    page.emulate_media(media="print")
+    expect(page.locator("#tier-list")).to_be_visible()
+    expect(page.locator("#answer-expiry-next")).to_have_text(
+        f"Next expiry: 75 points in Gold Club on {long_date(120)} (IST, UTC+05:30)."
+    )
+    expect(page.locator("#expiry")).to_be_hidden()  # the table stays on screen only
+    pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
+    assert len(pdf.pages) == 1
+    text = " ".join(pdf.pages[0].extract_text().split())
+    assert "Gold Club: Gold" in text and "Next expiry: 75 points" in text
