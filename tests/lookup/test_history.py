@@ -192,3 +192,18 @@ def test_history_that_cannot_be_recorded_is_not_shown(app, client, upstream):
     page = soup(response)
     assert "could not be written to the audit trail" in page.select_one("#not-recorded").get_text()
     assert page.select_one("#history-table") is None
+
+
+def test_history_past_the_minutes_ledger_calls_gets_the_busy_page(make_client, upstream):
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=4)
+    today = upstream.state.today
+    for days in range(4):  # four windows: four calls
+        opened = client.get(f"/members/{ASHA}/history?from={today - timedelta(days=days)}")
+        assert opened.status_code == 200
+    refused = client.get(f"/members/{ASHA}/history?from={today - timedelta(days=9)}")
+    assert refused.status_code == 503
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert soup(refused).select_one("#budget-message") is not None
+    assert len(ledger_calls(upstream)) == 4
+    # The member page's own APIs are counted apart, as Capillary counts them.
+    assert client.get(f"/members/{ASHA}").status_code == 200

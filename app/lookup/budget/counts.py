@@ -182,9 +182,8 @@ class UpstreamBudget:
             refused = BudgetExhausted(refusal.wait, paused=refusal.paused)
             # Counts only: nothing about the member or what was typed.
             logger.warning(
-                "lookup refused before any upstream call (%d balance, %d schedule): %s",
-                costs.get("balance", 0),
-                costs.get("schedule", 0),
+                "lookup refused before any upstream call (%s): %s",
+                ", ".join(f"{costs[api]} {api}" for api in APIS if costs.get(api)),
                 refused,
             )
             raise refused
