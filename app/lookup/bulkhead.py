@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 2
 # The metrics' name for each bounded view's page.
-PAGES = {"submit": "search", "member": "member", "refresh": "refresh"}
+PAGES = {"submit": "search", "member": "member", "refresh": "refresh", "history": "history"}
 
 
 @dataclass(frozen=True, slots=True)

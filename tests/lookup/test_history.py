@@ -207,3 +207,21 @@ def test_history_past_the_minutes_ledger_calls_gets_the_busy_page(make_client, u
     assert len(ledger_calls(upstream)) == 4
     # The member page's own APIs are counted apart, as Capillary counts them.
     assert client.get(f"/members/{ASHA}").status_code == 200
+
+
+def test_history_views_are_timed_under_their_own_page_label(app, client, upstream):
+    from app import metrics
+
+    def timed() -> float:
+        [family] = metrics.LOOKUP_SECONDS.collect()
+        wanted = {"page": "history", "outcome": "found"}
+        counts = [
+            sample.value
+            for sample in family.samples
+            if sample.name.endswith("_count") and sample.labels == wanted
+        ]
+        return counts[0] if counts else 0.0
+
+    before = timed()
+    client.get(f"/members/{ASHA}/history")
+    assert timed() == before + 1
