@@ -39,7 +39,7 @@ class Defaults:
     CAPILLARY_ACCOUNT_ID: str | None = None
     # The org looks members up under dual eligibility: a lookup by one identifier that is not
     # the org's primary one can answer "not found" (8015) for a member who exists, and the
-    # not-found words say so.
+    # not-found words say so; and the points-expiry API does not work, so it is not called.
     CAPILLARY_DUAL_ELIGIBILITY = False
     # Program id -> display name. Empty: the sandbox's demo programs when it is embedded.
     CAPILLARY_PROGRAMS: dict[int, str] = {}
@@ -56,6 +56,20 @@ class Defaults:
     CAPILLARY_CALL_DEADLINE = PAGE_DEADLINE_SECONDS
     CAPILLARY_RETRIES = DEFAULT_LIMITS.retries
     CAPILLARY_MAX_RESPONSE_BYTES = DEFAULT_LIMITS.max_response_bytes
+
+    # Who the member is and what expires, on the member page: customer details (name and tier
+    # per program, one call) and the points-expiry schedule (one call), in the same round as
+    # the balances. Under dual eligibility Capillary's expiry API does not work: set
+    # CAPILLARY_DUAL_ELIGIBILITY (above) and it is not called (the page says why).
+    LOOKUP_MEMBER_DETAILS = True
+    LOOKUP_EXPIRY = True
+    # Roles that see the member's full name; everyone else sees the first name and the
+    # initial of the last ("Asha R."). E.g. ["manager", "admin"].
+    MEMBER_NAME_ROLES: list[str] = []
+    # "Expiring: ..." in the answer block when points expire within this many days.
+    EXPIRY_SOON_DAYS = 90
+    # History (the points ledger): the window it opens on, in days (at most 60, the API's).
+    HISTORY_DEFAULT_DAYS = 30
 
     # Presentation.
     DISPLAY_TIMEZONE: str | None = None  # e.g. "Asia/Kolkata"; None: upstream zone only

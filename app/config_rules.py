@@ -109,6 +109,8 @@ def normalise(config: MutableMapping[str, Any]) -> None:
 
     config["METRICS_ALLOWED"] = metrics_networks(config.get("METRICS_ALLOWED"))
     _check_presentation(config)
+    # The member-story switches first: the budget counts the calls a page makes with them.
+    normalise_member_story(config)
     _normalise_budget(config)
     normalise_staff_access(config)
 
@@ -169,8 +171,8 @@ def _flag(raw: object, key: str) -> bool:
     raise ConfigError(f"{key} must be true or false")
 
 
-# The APIs a lookup calls, and the one counter of all of them together (the default).
-BUDGET_APIS = ("balance", "schedule")
+# The APIs the desk calls, and the one counter of all of them together (the default).
+BUDGET_APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 BUDGET_ALL = "all"
 
 
@@ -245,13 +247,30 @@ def _per_api(raw: object) -> bool | dict[str, int]:
     }
 
 
+# What makes up one page's calls, per counter, for the start-up refusal's words.
+LOOKUP_CALL_WORDS = {
+    BUDGET_ALL: "a balance per configured program, the scope's own, the schedule, and customer "
+    "details and the expiry schedule unless switched off",
+    "balance": "a balance per configured program and the scope's own",
+}
+
+
 def lookup_calls(config: Mapping[str, Any]) -> dict[str, int]:
-    """The most calls one lookup makes, per budget counter: one balance per configured
-    program, the scope's own balance (all programs) and the schedule."""
-    balances = len(config.get("CAPILLARY_PROGRAMS") or {}) + 1
+    """The most calls one page makes, per budget counter: one balance per configured
+    program, the scope's own balance (all programs), the schedule, customer details and the
+    expiry schedule when the page shows them; History's one ledger call on its own."""
+    calls = {
+        "balance": len(config.get("CAPILLARY_PROGRAMS") or {}) + 1,
+        "schedule": 1,
+        "customer": 1 if config.get("LOOKUP_MEMBER_DETAILS", True) else 0,
+        "expiry": 1
+        if config.get("LOOKUP_EXPIRY", True) and not config.get("CAPILLARY_DUAL_ELIGIBILITY")
+        else 0,
+        "ledger": 1,
+    }
     if config.get("CAPILLARY_BUDGET_PER_API"):
-        return {"balance": balances, "schedule": 1}
-    return {BUDGET_ALL: balances + 1}
+        return calls
+    return {BUDGET_ALL: max(sum(calls.values()) - calls["ledger"], calls["ledger"])}
 
 
 def budget_limits(config: Mapping[str, Any]) -> dict[str, tuple[int, int, int]] | None:
@@ -292,8 +311,7 @@ def check_budget(config: Mapping[str, Any]) -> None:
                 key = "CAPILLARY_BUDGET_PER_API"
             raise ConfigError(
                 f"{key} gives {ceiling} {calls} a minute, but one lookup can need "
-                f"{needed[counter]} {calls} (a balance per configured program, the scope's "
-                "own" + (" and the schedule)" if counter == BUDGET_ALL else ")")
+                f"{needed[counter]} {calls} ({LOOKUP_CALL_WORDS.get(counter, 'one call')})"
             )
         if not needed[counter] <= cap <= ceiling:
             raise ConfigError(
@@ -386,6 +404,39 @@ def normalise_staff_access(config: MutableMapping[str, Any]) -> None:
     if not 0 <= recheck <= 60:
         raise ConfigError("AUTH_RECHECK_SECONDS must be between 0 and 60")
     config["AUTH_RECHECK_SECONDS"] = recheck
+
+
+def normalise_member_story(config: MutableMapping[str, Any]) -> None:
+    """The member page's name, tier, expiry and History settings."""
+    # CAPILLARY_DUAL_ELIGIBILITY is read with the lookup rules (_normalise_lookup_rules).
+    for key in ("LOOKUP_MEMBER_DETAILS", "LOOKUP_EXPIRY"):
+        raw = config.get(key, getattr(Defaults, key))
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "1", "0"):
+            raw = raw.strip().lower() in ("true", "1")
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{key} must be true or false")
+        config[key] = raw
+    roles = config.get("MEMBER_NAME_ROLES", Defaults.MEMBER_NAME_ROLES) or []
+    if isinstance(roles, str):
+        try:
+            roles = json.loads(roles)
+        except ValueError:
+            roles = roles.split(",")
+    if isinstance(roles, str) or not isinstance(roles, list | tuple):
+        raise ConfigError('MEMBER_NAME_ROLES must be a list of roles, e.g. ["manager", "admin"]')
+    names = [str(role).strip() for role in roles if str(role).strip()]
+    unknown = [role for role in names if role not in ("agent", "manager", "admin")]
+    if unknown:
+        raise ConfigError("MEMBER_NAME_ROLES names roles that do not exist: agent, manager, admin")
+    config["MEMBER_NAME_ROLES"] = names
+    for key, low, high in (("EXPIRY_SOON_DAYS", 0, 36500), ("HISTORY_DEFAULT_DAYS", 1, 60)):
+        try:
+            value = int(config.get(key, getattr(Defaults, key)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number of days") from exc
+        if not low <= value <= high:
+            raise ConfigError(f"{key} must be {low} to {high} days")
+        config[key] = value
 
 
 def _reasons(raw: object) -> list[str]:

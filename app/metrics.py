@@ -51,9 +51,9 @@ from app.capillary import (
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-PAGES = ("search", "member", "refresh")
+PAGES = ("search", "member", "refresh", "history")
 LOOKUP_OUTCOMES = ("found", "not_found", "upstream_error", "none")
-APIS = ("balance", "schedule")
+APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 # Most specific first: the first class an error is an instance of names its outcome.
 CALL_OUTCOMES: tuple[tuple[type[CapillaryError], str], ...] = (
     (MemberNotFound, "not_found"),
@@ -76,7 +76,7 @@ disable_created_metrics()
 
 LOOKUP_SECONDS = Histogram(
     "pointsdesk_lookup_seconds",
-    "Time a lookup view took, by page (search, member, refresh) and lookup outcome.",
+    "Time a lookup view took, by page (search, member, refresh, history) and lookup outcome.",
     ("page", "outcome"),
     buckets=LOOKUP_BUCKETS,
 )

@@ -2,7 +2,8 @@
 and Jinja.
 
 One GET makes the same upstream calls as a desk lookup, all at once (the scope's balance, one
-balance per configured program, the schedule), with `requests` on pooled connections, and
+balance per configured program, the schedule, customer details with the tiers, the points-expiry
+schedule), with `requests` on pooled connections, and
 renders the same figures in a Jinja page. Nothing else: no sign-in, CSRF, audit record,
 receipt, cache, metrics, rate limit or redirect. bench/lookup_bench.py runs it under the
 repository's gunicorn.conf.py (`gunicorn -c gunicorn.conf.py bench.floor_app:app`) against the
@@ -55,6 +56,17 @@ PAGE = """<!doctype html>
   {% for entry in schedule.triggerBasedPointsList %}
   <tr><td>on an event</td><td>{{ entry.points | points }}</td>
   <td>{{ entry.programId }}</td><td>{{ entry.pointsType }}</td></tr>
+  {% endfor %}
+</table></section>
+<section id="who"><h2>Member</h2><p id="name">{{ profile.profiles[0].firstName }}</p><ul>
+  {% for program in profile.loyaltyProgramDetails or [] %}
+  <li>{{ program.programTitle }}: {{ program.currentSlab }}</li>
+  {% endfor %}
+</ul></section>
+<section id="expiry"><h2>Expiring</h2><table>
+  {% for entry in expiry.expirySchedules or [] %}
+  <tr><td>{{ entry.expiryDate }}</td><td>{{ entry.points | points }}</td>
+  <td>{{ entry.programId }}</td></tr>
   {% endfor %}
 </table></section>
 </main></body></html>
@@ -113,6 +125,12 @@ def member() -> tuple[str, int, dict[str, str]]:
         "v2/customers/lookup/promisedPointsSchedule",
         {**who, **common, "programId": program, **{k: v for k, v in dates.items() if v}},
     )
+    profile = POOL.submit(_get, "v2/customers/lookup/customerDetails", {**who, "embed": "mlp"})
+    expiry = POOL.submit(
+        _get,
+        "v2/customers/lookup/pointsExpirySchedule",
+        {**who, "fetchDataForAllPrograms": "true"},
+    )
     scope = balances[int(program)].result()
     page = render_template(
         "member.html",
@@ -120,9 +138,11 @@ def member() -> tuple[str, int, dict[str, str]]:
         scope=scope,
         programs=[(PROGRAMS[pid], balances[pid].result()) for pid in PROGRAMS],
         schedule=schedule.result(),
+        profile=profile.result(),
+        expiry=expiry.result(),
     )
     # Counted as the desk counts them (X-Upstream-Calls), for the benchmark's report.
-    return page, 200, {"X-Upstream-Calls": str(len(balances) + 1)}
+    return page, 200, {"X-Upstream-Calls": str(len(balances) + 3)}
 
 
 @app.get("/healthz")

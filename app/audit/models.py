@@ -24,8 +24,9 @@ OUTCOME_WORDS = {
     "refused": "refused",
 }
 # view: a filtered audit page shown; check: `flask capillary check` ran against the upstream
-# (one record per run).
-KINDS = ("lookup", "export", "report", "view", "check")
+# (one record per run); history: a member's points History (the ledger) opened, audited as a
+# view of its own.
+KINDS = ("lookup", "export", "report", "view", "check", "history")
 
 
 class AuditRecord(db.Model):

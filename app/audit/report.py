@@ -54,7 +54,8 @@ def _records(member_id: int | None, digest: str | None) -> list[AuditRecord]:
         matches.append(AuditRecord.identifier_hash == digest)
     query = (
         select(AuditRecord)
-        .where(AuditRecord.kind == "lookup", or_(*matches))
+        # A member's points History is a look at them too (kind "history").
+        .where(AuditRecord.kind.in_(("lookup", "history")), or_(*matches))
         .order_by(AuditRecord.at, AuditRecord.id)
         .limit(current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     )

@@ -64,8 +64,10 @@ def record_lookup(
     end_date: date | None = None,
     reason: str | None = None,
     along: Callable[[], T] | None = None,
+    kind: str = "lookup",
 ) -> T | None:
-    """Write one lookup to the audit trail as the signed-in staff member.
+    """Write one lookup to the audit trail as the signed-in staff member (kind "history"
+    for a member's points History, a view of its own).
 
     along: more writes for the same commit (the lookup's receipt); what it returned, or None
     when the record had to be written without them.
@@ -74,7 +76,7 @@ def record_lookup(
     """
     return _write(
         AuditRecord(
-            kind="lookup",
+            kind=kind,
             identifier_type=identifier_type,
             identifier_hash=identifier_hash(identifier_value) if identifier_value else None,
             member_id=member_id,

@@ -34,6 +34,15 @@ from app.capillary.models import (
     UpstreamMessage,
 )
 from app.capillary.policy import DEFAULT_LIMITS, RETRY_POLICY, Limits, RetryPolicy
+from app.capillary.story_models import (
+    ExpiryEntry,
+    ExpirySchedule,
+    LedgerEvent,
+    LedgerPage,
+    LedgerPart,
+    MemberProfile,
+    ProgramTier,
+)
 
 __all__ = [
     "AccessDenied",
@@ -68,6 +77,14 @@ __all__ = [
     "UpstreamUnreachable",
     "error_class_for",
     "get_client",
+    # The member-story reads (story_models.py).
+    "ExpiryEntry",
+    "ExpirySchedule",
+    "LedgerEvent",
+    "LedgerPage",
+    "LedgerPart",
+    "MemberProfile",
+    "ProgramTier",
 ]
 
 

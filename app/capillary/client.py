@@ -1,4 +1,5 @@
-"""CapillaryClient: the two upstream reads (points balance, promised-points schedule)."""
+"""CapillaryClient: the upstream reads (points balance, promised-points schedule; customer
+details, points-expiry schedule and points ledger for the member story)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from app.capillary import envelope, parse
+from app.capillary import envelope, member_story, parse, story_parse
 from app.capillary.auth import Auth, BasicAuth, OAuthAuth
 from app.capillary.errors import CapillaryError
 from app.capillary.hosts import cluster_zone_for
@@ -24,6 +25,7 @@ from app.capillary.models import (
     PromisedSchedule,
 )
 from app.capillary.policy import DEFAULT_LIMITS
+from app.capillary.story_models import ExpirySchedule, LedgerPage, MemberProfile
 from app.capillary.transport import RawResponse, Transport
 
 logger = logging.getLogger(__name__)
@@ -166,6 +168,53 @@ class CapillaryClient:
         body, raw = self._get(PROGRAMS_PATH, PROGRAMS_PATH, [], (), allow_list=True)
         return parse.parse_programs(body, raw)
 
+    def get_member_profile(self, member: MemberRef) -> MemberProfile:
+        """GET customer details with embed=mlp: the member's name and tier in each program."""
+        lookup = _lookup_params(member, self.account_id) if isinstance(member, MemberLookup) else []
+        path, label, params, secrets = member_story.customer_details(member, lookup)
+        body, raw = self._get(path, label, params, secrets)
+        return _scrubbed(
+            lambda: story_parse.parse_profile(body, raw, self.cluster_timezone), secrets
+        )
+
+    def get_expiry_schedule(
+        self, member: MemberRef, *, program_id: int | None = None, all_programs: bool = True
+    ) -> ExpirySchedule:
+        """GET the member's points-expiry schedule (every expiry from now, soonest first)."""
+        path, label, params, secrets = _member_request(
+            member, "pointsExpirySchedule", self.account_id
+        )
+        params += member_story.expiry_params(program_id, all_programs)
+        body, raw = self._get(path, label, params, secrets)
+        zone = self.cluster_timezone
+        return _scrubbed(lambda: story_parse.parse_expiry(body, raw, zone), secrets)
+
+    def get_ledger(
+        self,
+        member_id: int,
+        *,
+        start: datetime,
+        end: datetime,
+        offset: int = 0,
+        limit: int = member_story.LEDGER_MAX_LIMIT,
+        source: str = "INSTORE",
+        account_id: str | None = None,
+        program_id: int | None = None,
+    ) -> LedgerPage:
+        """GET one page of the member's points ledger within a window of at most 60 days."""
+        path, label, params, secrets = member_story.ledger(
+            member_id,
+            source=source,
+            account_id=account_id,
+            start=start.astimezone(self.cluster_timezone),
+            end=end.astimezone(self.cluster_timezone),
+            offset=offset,
+            limit=limit,
+            program_id=program_id,
+        )
+        body, raw = self._get(path, label, params, secrets, story_parse.interpret_ledger)
+        return story_parse.parse_ledger(body, raw, self.cluster_timezone)
+
     def close(self) -> None:
         """Close the pooled connections of every thread."""
         self._transport.close()
@@ -176,6 +225,7 @@ class CapillaryClient:
         label: str,
         params: list[tuple[str, str]],
         secrets: Sequence[str],
+        interpret: Callable[[RawResponse], Any] | None = None,
         *,
         allow_list: bool = False,
     ) -> tuple[Any, RawResponse]:
@@ -208,6 +258,8 @@ class CapillaryClient:
                 raw = get(self.auth.headers(post))
             if self.observe is not None:
                 self.observe(raw)
+            if interpret is not None:
+                return interpret(raw), raw
             return envelope.interpret(raw, allow_list=allow_list), raw
 
         return _scrubbed(attempt, secrets)

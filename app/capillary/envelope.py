@@ -218,8 +218,9 @@ def error_entries(body: Mapping[str, Any]) -> list[UpstreamMessage]:
 
 
 def has_data(body: Mapping[str, Any]) -> bool:
-    """Whether a body carries a result: both endpoints' answers name the entity."""
-    return body.get("entityId") is not None
+    """Whether a body carries a result: the answers name the member as entityId (balance,
+    schedule) or id (customer details, points expiry)."""
+    return body.get("entityId") is not None or body.get("id") is not None
 
 
 def failing_entry(body: Mapping[str, Any], *, has_data: bool) -> UpstreamMessage | None:

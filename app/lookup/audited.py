@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from flask import g
@@ -13,8 +14,9 @@ from app.auth.access import current_staff
 from app.capillary import CapillaryError, MemberNotFound, MemberRef
 from app.extensions import db
 from app.lookup.fetching.outcome import MemberData, blocking_error
-from app.lookup.fetching.scope import LookupParams
+from app.lookup.fetching.scope import ALL, LookupParams
 from app.lookup.fetching.service import get_service
+from app.lookup.identifiers import CUSTOMER_ID
 from app.lookup.receipts import stage
 
 # Where look_up leaves the request's lookup outcome (on flask.g) for the metrics.
@@ -105,6 +107,30 @@ def _fetch_holding_no_connection(
     return get_service().fetch(member, params, refresh=refresh, deadline=deadline)
 
 
+def record_history(
+    member_id: int,
+    error: CapillaryError | None,
+    *,
+    start: date,
+    end: date,
+    upstream_ms: int | None,
+    reason: str | None,
+) -> bool:
+    """Write the audit record of a member's History view (kind "history"): whether it may
+    be shown. Its window travels in the record's dates; nothing of the ledger does."""
+    written, _ = _write(
+        identifier_type=CUSTOMER_ID,
+        identifier_value=str(member_id),
+        member_id=member_id,
+        params=LookupParams(ALL, start, end),
+        outcome=outcome_of(error),
+        upstream_ms=upstream_ms,
+        reason=reason,
+        kind="history",
+    )
+    return written
+
+
 def record_refused(identifier_type: str) -> None:
     """Record a lookup refused before any upstream call (no identifier: it may be anything
     typed). It shows no member data, so a failure to write it is not fatal."""
@@ -128,10 +154,12 @@ def _write(
     upstream_ms: int | None,
     reason: str | None = None,
     along: Callable[[], str] | None = None,
+    kind: str = "lookup",
 ) -> tuple[bool, str | None]:
     """(whether the record was written, what along returned when written with it)."""
     try:
         token = record_lookup(
+            kind=kind,
             identifier_type=identifier_type,
             identifier_value=identifier_value,
             member_id=member_id,

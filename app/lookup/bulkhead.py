@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 2
 # The metrics' name for each bounded view's page.
-PAGES = {"submit": "search", "member": "member", "refresh": "refresh"}
+PAGES = {"submit": "search", "member": "member", "refresh": "refresh", "history": "history"}
 # Views with a rate limit of their own, per staff member, on top of their page's: the
 # setting that holds it.
 TIGHTER_LIMITS = {"refresh": "REFRESH_RATE_LIMIT"}

@@ -339,4 +339,13 @@ def _page(data: MemberData) -> MemberPage:
         as_of_zone=business_zone(config),
         now=clock.now(),
         locale=config["NUMBER_LOCALE"],
+        full_name=_sees_full_name(),
+        soon_days=config["EXPIRY_SOON_DAYS"],
+        dual_eligibility=config["CAPILLARY_DUAL_ELIGIBILITY"],
     )
+
+
+def _sees_full_name() -> bool:
+    """Whether this staff member's role may see members' full names (MEMBER_NAME_ROLES)."""
+    staff = current_staff()
+    return staff is not None and staff.role in current_app.config["MEMBER_NAME_ROLES"]

@@ -7,5 +7,6 @@ injectable latency and faults. Every documented shape of section 7 is a demo mem
 data.SHAPE_MEMBERS) or a fault mode (faults.FAULT_MODES). Modules: data (the org's programs
 and the member catalogue), seed (the members built from it, dated from the app's "today"),
 params (validation), payloads (bodies), routes and webapp (HTTP), state, faults, server
-(threads and the embedded start), cli.
+(threads and the embedded start), cli; story_data and story_routes: customer details,
+the points-expiry schedule and the points ledger.
 """

@@ -12,6 +12,7 @@ from flask import Flask
 from app.sandbox.data import ALL_MEMBERS
 from app.sandbox.faults import FAULT_MODES, FAULT_TARGETS
 from app.sandbox.server import SandboxServer, start_sandbox
+from app.sandbox.story_data import STORY_MEMBERS
 
 
 def register_cli(app: Flask) -> None:
@@ -89,6 +90,6 @@ def _describe(server: SandboxServer) -> None:
         f"fault_on={settings.fault_on or 'all'} oauth_ttl={settings.oauth_ttl}s"
     )
     click.echo("  Members:")
-    for member in ALL_MEMBERS:
+    for member in (*ALL_MEMBERS, *STORY_MEMBERS):
         click.echo(f"    {member.id}  mobile {member.mobile}  {member.shows}")
     click.echo(f"Dashboard: FLASK_CAPILLARY_BASE_URL={server.url} (Ctrl-C to stop)")

@@ -237,7 +237,7 @@ def _shape_member(member_id: int, name: str, shows: str) -> DemoMember:
 SHAPE_MEMBERS: tuple[DemoMember, ...] = (
     _shape_member(
         MEMBER_POINTS_NOT_FETCHED,
-        "Kavya Pillai",
+        "Lata Krishnan",
         "Balance answers warning 91001 with zero figures; the member really has 640 points.",
     ),
     _shape_member(
@@ -246,7 +246,7 @@ SHAPE_MEMBERS: tuple[DemoMember, ...] = (
         "Balance without promisedPoints (promised = delayed + trigger = 150).",
     ),
     _shape_member(
-        MEMBER_INTEGER_POINTS, "Divya Menon", "Points written as JSON integers (2340, 300)."
+        MEMBER_INTEGER_POINTS, "Deepa Shetty", "Points written as JSON integers (2340, 300)."
     ),
     _shape_member(
         MEMBER_NEGATIVE_POINTS, "Farhan Ali", "A negative schedule entry (-40) beside a 100."
@@ -256,7 +256,7 @@ SHAPE_MEMBERS: tuple[DemoMember, ...] = (
     ),
     _shape_member(
         MEMBER_WARNING_IN_ERRORS,
-        "Sanjay Gupta",
+        "Suresh Batra",
         "Warning 8069 (merged customer) inside errors[], with the data present.",
     ),
     _shape_member(

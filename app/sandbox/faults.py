@@ -21,7 +21,7 @@ FAULT_MODES = (
     "cdn-blocked",
     "html-200",
 )
-FAULT_TARGETS = ("balance", "schedule", "oauth", "programs")
+FAULT_TARGETS = ("balance", "schedule", "oauth", "programs", "customer", "expiry", "ledger")
 
 # The documented whole-request failure body (capillary-api.md 4.1).
 ALL_FAILED_BODY = {

@@ -94,7 +94,7 @@ def _balance(find: Finder) -> Response:
     current = state()
     scope = parse_scope(request.args, current.today, with_dates=False)
     member = find(current)
-    answer = _canned(member.balance_answer)
+    answer = canned(member.balance_answer)
     return answer or json_response(balance_body(member, scope), 200)
 
 
@@ -104,7 +104,7 @@ def _schedule(find: Finder) -> Response:
     member = find(current)
     if member.schedule_fails:
         return json_response(ALL_FAILED_BODY, 500)
-    answer = _canned(member.schedule_answer)
+    answer = canned(member.schedule_answer)
     if answer is not None:
         return answer
     if member.refuses_past_dates:
@@ -112,7 +112,7 @@ def _schedule(find: Finder) -> Response:
     return json_response(schedule_body(member, scope), 200)
 
 
-def _canned(shape: str | None) -> Response | None:
+def canned(shape: str | None) -> Response | None:
     """A shape member's documented answer in place of its body (a fault mode's answer)."""
     return None if shape is None else fault_response(shape)
 

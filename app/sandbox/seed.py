@@ -34,6 +34,7 @@ from app.sandbox.data import (
     ScheduleItem,
     TriggerItem,
 )
+from app.sandbox.story_data import story_members
 
 
 def _d(text: str) -> Decimal:
@@ -266,5 +267,6 @@ def build_members(today: date) -> dict[int, Member]:
         _large_schedule(today),
         *_other_members(today),
         *_shape_members(today),
+        *story_members(today),
     ]
     return {m.id: m for m in members}

@@ -48,7 +48,8 @@ class LoggedRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
-    kind: str | None  # "balance", "schedule", "oauth" or None (unknown route)
+    # "balance", "schedule", "oauth", "customer", "expiry", "ledger" or None (unknown route)
+    kind: str | None
     at: float  # time.monotonic() when received
 
 

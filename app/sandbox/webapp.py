@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from app.sandbox import story_routes
 from app.sandbox.auth import AUTH_FAILED_BODY, OAUTH_HEADER, authenticated
 from app.sandbox.faults import applies, fault_response, from_cdn, json_response
 from app.sandbox.params import ApiError
@@ -25,6 +26,7 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     app = Flask(__name__)
     app.extensions["sandbox_state"] = state
     app.register_blueprint(bp)
+    app.register_blueprint(story_routes.bp)
     app.before_request(_before)
     app.after_request(_add_request_id)
     app.register_error_handler(ApiError, api_error)
@@ -35,7 +37,8 @@ def create_sandbox_app(state: SandboxState) -> Flask:
 def _before() -> Response | None:
     """Log the request, then apply latency, any fault, and the credential check."""
     current = state()
-    kind = ENDPOINT_KINDS.get(request.endpoint or "")
+    endpoint = request.endpoint or ""
+    kind = ENDPOINT_KINDS.get(endpoint) or story_routes.ENDPOINT_KINDS.get(endpoint)
     current.record(
         LoggedRequest(
             method=request.method,
@@ -56,7 +59,8 @@ def _before() -> Response | None:
             current.sleep(settings.slow_seconds)
         else:
             return fault_response(settings.fault)
-    if kind in AUTHENTICATED_KINDS and not authenticated(request.headers, current):
+    needs_credentials = kind in AUTHENTICATED_KINDS or kind in story_routes.KINDS
+    if needs_credentials and not authenticated(request.headers, current):
         return json_response(AUTH_FAILED_BODY, 401)
     return None
 

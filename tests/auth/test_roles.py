@@ -23,6 +23,7 @@ EXPECTED_ROLES = {
     "lookup.member": "agent",
     "lookup.refresh": "agent",
     "lookup.give_reason": "agent",
+    "lookup.history": "agent",
     "auth.logout": "agent",
     "auth.account": "agent",
     "auth.change_password": "agent",

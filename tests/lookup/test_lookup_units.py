@@ -102,9 +102,13 @@ def test_deep_link_rejects_unknown_program():
 def test_plan_shares_the_scope_balance_with_its_program_row():
     plan = plan_calls(LookupParams(2199), PROGRAMS)
     assert plan.scope_balance is plan.program_balances[2199]
-    assert len(plan.calls) == 3  # two program balances and the schedule
+    # Two program balances, the schedule, customer details and the expiry schedule.
+    assert len(plan.calls) == 5
+    assert [call.kind for call in plan.calls[-2:]] == ["customer", "expiry"]
     plan = plan_calls(LookupParams(ALL), PROGRAMS)
-    assert plan.scope_balance.all_programs and len(plan.calls) == 4
+    assert plan.scope_balance.all_programs and len(plan.calls) == 6
+    # Without the member story's calls (LOOKUP_MEMBER_DETAILS and LOOKUP_EXPIRY off).
+    assert len(plan_calls(LookupParams(2199), PROGRAMS, who=False, expiry=False).calls) == 3
     plan = plan_calls(LookupParams(DEFAULT), PROGRAMS)
     assert plan.scope_balance.program_id is None and not plan.scope_balance.all_programs
 

@@ -149,8 +149,16 @@ def test_lookup_redirects_to_deep_link_without_the_identifier(client, upstream):
 def test_post_makes_each_call_once_and_the_redirected_page_none(client, upstream):
     response = post_lookup(client, identifier="919800000001")  # program 2199 (default)
     calls = upstream_kinds(upstream)
-    # Three per-program balances (2199's is the scope balance) and one schedule.
-    assert sorted(kind for kind, _, _ in calls) == ["balance"] * 3 + ["schedule"]
+    # Three per-program balances (2199's is the scope balance), one schedule, and the
+    # member story's two: customer details (name and tier) and the expiry schedule.
+    assert sorted(kind for kind, _, _ in calls) == [
+        "balance",
+        "balance",
+        "balance",
+        "customer",
+        "expiry",
+        "schedule",
+    ]
     assert len(set(calls)) == len(calls)
     assert all("/lookup/" in path for _, path, _ in calls)
     upstream.clear_log()
@@ -161,16 +169,17 @@ def test_post_makes_each_call_once_and_the_redirected_page_none(client, upstream
 def test_all_programs_adds_the_summed_balance_call(client, upstream):
     post_lookup(client, identifier="919800000001", program="all")
     queries = [entry.query for entry in upstream.request_log()]
-    assert len(queries) == 5
+    assert len(queries) == 7
     summed = [q for q in queries if q.get("fetchDataForAllPrograms") == "true"]
-    assert len(summed) == 2  # the all-programs balance and the all-programs schedule
+    # The all-programs balance and schedule, and the expiry schedule (always every program).
+    assert len(summed) == 3
 
 
 def test_deep_link_by_id_reloads_the_same_page_from_cache(client, upstream):
     member = demo.MEMBER_MULTI_PROGRAM
     first = open_member(client, upstream, member, program="all")
     calls = upstream_kinds(upstream)
-    assert len(calls) == 5 and all(f"/customers/{member}/" in path for _, path, _ in calls)
+    assert len(calls) == 7 and all(f"/customers/{member}" in path for _, path, _ in calls)
     upstream.clear_log()
     second = open_member(client, upstream, member, program="all")
     assert upstream.request_log() == []

@@ -62,6 +62,15 @@ from tests.support.fake_upstream import (
 from tests.support.fault_servers import OwnRedis
 from tests.support.redis_fixtures import REDIS_URL
 
+# Three calls a page: the balances of the fake's two programs (2199 is also the scope's)
+# and the schedule.
+BALANCES_PER_PAGE = 2
+
+# The member-story APIs (customer details, expiry, ledger): counted too, none used here
+# (the fake serves balances and schedules only; FAST switches the story calls off).
+STORY_APIS = ("customer", "expiry", "ledger")
+NONE = dict.fromkeys(STORY_APIS, 0)
+
 
 @pytest.fixture(autouse=True)
 def _limiter_state_is_this_tests() -> Iterator[None]:
@@ -194,6 +203,7 @@ def test_per_api_ceilings_only_when_asked_for(desk, fake):
     assert figures(admin) == {
         "balance": ("5 a minute", "4", "1"),
         "schedule": ("5 a minute", "2", "3"),
+        **{api: ("5 a minute", "0", "5") for api in STORY_APIS},
     }
 
 
@@ -206,7 +216,10 @@ def test_per_api_ceilings_from_a_mapping(desk, fake):
         limits = get_service().budget.limits
     assert limits == {
         "balance": Limits(ceiling=40, per_staff=10, reserve=8),
-        "schedule": Limits(ceiling=50, per_staff=12, reserve=10),
+        **{
+            api: Limits(ceiling=50, per_staff=12, reserve=10)
+            for api in ("schedule", "customer", "expiry", "ledger")
+        },
     }
 
 
@@ -423,6 +436,7 @@ def test_the_admin_page_says_no_ceiling_when_unset_and_is_for_admins_only(desk, 
     assert figures(admin) == {
         "balance": ("no ceiling", "not counted", "—"),
         "schedule": ("no ceiling", "not counted", "—"),
+        **{api: ("no ceiling", "not counted", "—") for api in STORY_APIS},
     }
     for _ in range(5):
         assert member_page(agent).status_code == 200
@@ -436,7 +450,8 @@ def test_the_admin_page_says_no_ceiling_when_unset_and_is_for_admins_only(desk, 
     [
         ({"CAPILLARY_CALLS_PER_MINUTE": "lots"}, "must be a whole number"),
         ({"CAPILLARY_CALLS_PER_MINUTE": 0}, "at least 1"),
-        ({"CAPILLARY_CALLS_PER_MINUTE": 3}, "gives 3 calls a minute, but one lookup can need 4"),
+        # Two programs: three balances, the schedule, customer details and the expiry schedule.
+        ({"CAPILLARY_CALLS_PER_MINUTE": 3}, "gives 3 calls a minute, but one lookup can need 6"),
         (
             {"CAPILLARY_CALLS_PER_MINUTE": 9, "CAPILLARY_BUDGET_PER_API": True},
             None,  # per API: 3 balance calls and 1 schedule call a lookup fit
@@ -445,7 +460,7 @@ def test_the_admin_page_says_no_ceiling_when_unset_and_is_for_admins_only(desk, 
             {"CAPILLARY_CALLS_PER_MINUTE": 9, "CAPILLARY_BUDGET_PER_API": '{"balance": 2}'},
             "CAPILLARY_BUDGET_PER_API gives 2 balance calls a minute",
         ),
-        ({"CAPILLARY_BUDGET_PER_API": '{"ledger": 9}'}, "does not call: ledger"),
+        ({"CAPILLARY_BUDGET_PER_API": '{"points": 9}'}, "does not call: points"),
         ({"CAPILLARY_BUDGET_PER_API": "sometimes"}, "true, false or a JSON object"),
         (
             {"CAPILLARY_CALLS_PER_MINUTE": 20, "CAPILLARY_CALLS_PER_STAFF": 3},

@@ -159,6 +159,8 @@ def test_identifier_values_that_reach_the_upstream_are_sent_as_typed(client, ups
     assert sent == {
         "/v2/customers/lookup/points/balance",
         "/v2/customers/lookup/promisedPointsSchedule",
+        "/v2/customers/lookup/customerDetails",
+        "/v2/customers/lookup/pointsExpirySchedule",
     }
     values = {entry.query["identifierValue"] for entry in upstream.request_log()}
     assert values == {"<script>alert(1)</script>", "../x", "1/points", "{{7*7}}"}

@@ -196,12 +196,15 @@ def test_a_lookup_and_its_page_move_the_counters(app, client, upstream):
     assert lookups(after, "search", "found") - lookups(before, "search", "found") == 1
     assert lookups(after, "member", "found") - lookups(before, "member", "found") == 1
     # The lookup's round: a balance per configured program (the default program's is the
-    # page's scope too) and the schedule; its page came from the cache.
+    # page's scope too), the schedule, customer details and the expiry schedule; its page
+    # came from the cache.
     programs = len(sandbox_config(upstream)["CAPILLARY_PROGRAMS"])
-    assert len(upstream.request_log()) == programs + 1
+    assert len(upstream.request_log()) == programs + 3
     assert calls(after, "balance", "ok") - calls(before, "balance", "ok") == programs
     assert calls(after, "schedule", "ok") - calls(before, "schedule", "ok") == 1
-    assert delta(before, after, "pointsdesk_cache_lookups_total", result="hit") == programs + 1
+    assert calls(after, "customer", "ok") - calls(before, "customer", "ok") == 1
+    assert calls(after, "expiry", "ok") - calls(before, "expiry", "ok") == 1
+    assert delta(before, after, "pointsdesk_cache_lookups_total", result="hit") == programs + 3
     assert delta(before, after, "pointsdesk_cache_lookups_total", result="miss") == 0
     # The sums moved with the counts: each call took some time.
     assert (
@@ -216,7 +219,7 @@ def test_a_cold_link_misses_every_call_and_a_refresh_does_not_look_in_the_cache(
     before = scrape(app)
     assert client.get(f"/members/{MEMBER.id}").status_code == 200
     cold = scrape(app)
-    assert delta(before, cold, "pointsdesk_cache_lookups_total", result="miss") == 4
+    assert delta(before, cold, "pointsdesk_cache_lookups_total", result="miss") == 6
     assert delta(before, cold, "pointsdesk_cache_lookups_total", result="hit") == 0
     assert client.post(f"/members/{MEMBER.id}/refresh").status_code == 302
     refreshed = scrape(app)
@@ -420,9 +423,10 @@ def test_under_gunicorn_the_metrics_add_up_every_workers_lookups(upstream, tmp_p
 
 
 def test_lookups_the_upstream_budget_refuses_are_counted(make_client, upstream):
-    # The demo's three programs: one lookup needs at most five calls (four balances and the
-    # schedule), so the ceiling covers the first page and not the refresh that follows it.
-    client = make_client(CAPILLARY_CALLS_PER_MINUTE=5)
+    # The demo's three programs: one lookup needs at most seven calls (four balances, the
+    # schedule, customer details and the expiry schedule), so the ceiling covers the first
+    # page and not the refresh that follows it.
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=7)
     app = client.application
     assert client.get(f"/members/{MEMBER.id}").status_code == 200
     before = scrape(app)
@@ -435,8 +439,9 @@ def test_lookups_the_upstream_budget_refuses_are_counted(make_client, upstream):
 
 
 def test_lookups_refused_for_the_staff_members_own_share_are_counted(make_client, upstream):
-    # At most five calls a page (four balances and the schedule): one page a minute each.
-    client = make_client(CAPILLARY_CALLS_PER_MINUTE=40, CAPILLARY_CALLS_PER_STAFF=5)
+    # At most seven calls a page (four balances, the schedule, customer details and the
+    # expiry schedule): one page a minute each.
+    client = make_client(CAPILLARY_CALLS_PER_MINUTE=40, CAPILLARY_CALLS_PER_STAFF=7)
     app = client.application
     assert client.get(f"/members/{MEMBER.id}").status_code == 200
     before = scrape(app)

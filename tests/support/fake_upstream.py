@@ -38,6 +38,10 @@ FAST = {
     "CAPILLARY_CLUSTER_TIMEZONE": "UTC",
     "LOOKUP_RATE_LIMIT": "1000 per minute",
     "MEMBER_PAGE_RATE_LIMIT": "1000 per minute",
+    # The fake serves the balance and the schedule only: the member-story calls (name and
+    # tier, expiry) have suites of their own over the sandbox and pytest-httpserver.
+    "LOOKUP_MEMBER_DETAILS": False,
+    "LOOKUP_EXPIRY": False,
 }
 # Test-sized limits for the faults where nothing ever answers (the stand-in holds until the
 # test ends): a call gets 1.5 s including retries, a page 2.5 s.

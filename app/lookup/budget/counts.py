@@ -38,8 +38,10 @@ from app.capillary import CapillaryError, RateLimited
 
 logger = logging.getLogger(__name__)
 
-# The APIs a lookup calls; a Call's kind names its API.
-APIS = ("balance", "schedule")
+# The APIs a lookup calls; a Call's kind names its API: points balance, promised-points
+# schedule, customer details (name and tier), the points-expiry schedule and the points
+# ledger (History).
+APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 # The one counter of every API's calls together (the default reading of the ceiling).
 ALL = "all"
 WINDOW_SECONDS = 60

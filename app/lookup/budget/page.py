@@ -13,6 +13,9 @@ NAMES = {
     ALL: "Every API together",
     "balance": "Points balance",
     "schedule": "Promised-points schedule",
+    "customer": "Customer details (name and tier)",
+    "expiry": "Points-expiry schedule",
+    "ledger": "Points ledger (History)",
 }
 
 

@@ -24,6 +24,7 @@ from app.capillary.models import (
     TriggerEntry,
     UpstreamMessage,
 )
+from app.lookup.fetching import story_codec
 from app.lookup.fetching.outcome import Outcome
 
 FORMAT_VERSION = 1
@@ -180,13 +181,17 @@ def _value(value: Any) -> dict[str, Any] | None:
             "warnings": _messages(value.warnings),
             "request_id": value.request_id,
         }
+    if isinstance(value, story_codec.StoryValue):
+        return story_codec.encode(value)
     raise TypeError(f"cannot encode a {type(value).__name__}")
 
 
-def _read_value(item: dict[str, Any] | None) -> Balance | PromisedSchedule | None:
+def _read_value(item: dict[str, Any] | None) -> Any:
     if item is None:
         return None
     kind = item["type"]
+    if kind in story_codec.TYPES:
+        return story_codec.decode(item)
     if kind == "balance":
         total, main, promised, delayed, trigger = (
             None if p is None else _read_points(p) for p in item["points"]

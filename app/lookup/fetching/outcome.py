@@ -12,10 +12,12 @@ from app.capillary import (
     AccessDenied,
     Balance,
     CapillaryError,
+    ExpirySchedule,
     InvalidDate,
     InvalidProgram,
     MalformedResponse,
     MemberNotFound,
+    MemberProfile,
     PromisedSchedule,
     UpstreamApiError,
     UpstreamTimeout,
@@ -76,11 +78,16 @@ class MemberData:
     upstream_calls: int = 0
     upstream_ms: int = 0
     errors: tuple[CapillaryError, ...] = field(default=())
+    # Who the member is and what expires; None when the page did not ask (switched off).
+    who: Outcome[MemberProfile] | None = None
+    expiry: Outcome[ExpirySchedule] | None = None
 
     @property
     def outcomes(self) -> list[Outcome[Any]]:
-        """Every call's outcome: the scope's balance, the schedule, each program's balance."""
-        return [self.scope_balance, self.schedule, *self.program_balances.values()]
+        """Every call's outcome: the scope's balance, the schedule, each program's balance,
+        then customer details and the expiry schedule when asked for."""
+        extras = [outcome for outcome in (self.who, self.expiry) if outcome is not None]
+        return [self.scope_balance, self.schedule, *self.program_balances.values(), *extras]
 
     @property
     def all_failed(self) -> bool:

@@ -1,5 +1,7 @@
 """The calls one member page needs: the scope's balance, one balance per configured program
-(the all-programs balance is a single sum) and the promised-points schedule."""
+(the all-programs balance is a single sum) and the promised-points schedule; and, in the same
+round, who the member is (customer details: name and tier per program) and what expires (the
+points-expiry schedule, for every program: one call and one cache entry for every scope)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from app.lookup.fetching.scope import LookupParams
 class Call:
     """One upstream call of a page, independent of how the member is named."""
 
-    kind: str  # "balance" or "schedule"
+    kind: str  # "balance", "schedule", "customer" or "expiry" (the budget's APIS)
     program_id: int | None = None
     all_programs: bool = False
     start: str | None = None
@@ -44,6 +46,12 @@ class Call:
             metrics.upstream_call(self.kind, outcome, time.monotonic() - started)
 
     def _call(self, client: CapillaryClient, member: MemberRef, params: LookupParams) -> Any:
+        if self.kind == "customer":
+            return client.get_member_profile(member)
+        if self.kind == "expiry":
+            return client.get_expiry_schedule(
+                member, program_id=self.program_id, all_programs=self.all_programs
+            )
         if self.kind == "balance":
             return client.get_balance(
                 member, program_id=self.program_id, all_programs=self.all_programs
@@ -64,6 +72,8 @@ class Plan:
     scope_balance: Call
     program_balances: dict[int, Call]
     schedule: Call
+    who: Call | None = None  # customer details: name and tiers
+    expiry: Call | None = None  # points-expiry schedule, every program
 
     @property
     def calls(self) -> list[Call]:
@@ -71,11 +81,22 @@ class Plan:
         unique: dict[Call, None] = {self.scope_balance: None}
         unique.update(dict.fromkeys(self.program_balances.values()))
         unique[self.schedule] = None
+        for extra in (self.who, self.expiry):
+            if extra is not None:
+                unique[extra] = None
         return list(unique)
 
 
-def plan_calls(params: LookupParams, programs: Mapping[int, str]) -> Plan:
-    """Decide the calls for a page: scope balance, one balance per program, the schedule."""
+WHO = Call("customer")
+EXPIRY = Call("expiry", all_programs=True)
+
+
+def plan_calls(
+    params: LookupParams, programs: Mapping[int, str], *, who: bool = True, expiry: bool = True
+) -> Plan:
+    """Decide the calls for a page: scope balance, one balance per program, the schedule,
+    customer details and the expiry schedule (the same for every scope; each can be left
+    out, as LOOKUP_MEMBER_DETAILS and LOOKUP_EXPIRY say)."""
     per_program = {pid: Call("balance", program_id=pid) for pid in programs}
     scope = per_program.get(params.program_id) if params.program_id is not None else None
     if scope is None:
@@ -87,4 +108,4 @@ def plan_calls(params: LookupParams, programs: Mapping[int, str]) -> Plan:
         start=params.start_date.isoformat() if params.start_date else None,
         end=params.end_date.isoformat() if params.end_date else None,
     )
-    return Plan(scope, per_program, schedule)
+    return Plan(scope, per_program, schedule, WHO if who else None, EXPIRY if expiry else None)

@@ -50,6 +50,15 @@ class Freshness:
     stale_max_seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class StoryCalls:
+    """Which of the member-story calls a page makes: customer details, the expiry schedule
+    (a service built without settings makes neither; init_app reads LOOKUP_* for both)."""
+
+    who: bool = False
+    expiry: bool = False
+
+
 class LookupService:
     """Runs a page's calls concurrently on a shared pool, with caching and a page deadline."""
 
@@ -64,8 +73,10 @@ class LookupService:
         freshness: Freshness,
         clock: Callable[[], datetime] | None = None,
         budget: UpstreamBudget | None = None,
+        story: StoryCalls | None = None,
     ) -> None:
         self.client = client
+        self.story = story or StoryCalls()
         self.cache = cache
         self.pool = pool
         self.programs = dict(programs)
@@ -88,7 +99,7 @@ class LookupService:
 
         deadline: seconds left of the page's deadline, when earlier tries used some of it.
         """
-        plan = plan_calls(params, self.programs)
+        plan = plan_calls(params, self.programs, who=self.story.who, expiry=self.story.expiry)
         outcomes: dict[Call, Outcome[Any]] = {}
         if isinstance(member, int) and not refresh:
             keys = {call.cache_key(member): call for call in plan.calls}
@@ -132,6 +143,8 @@ class LookupService:
             upstream_calls=len(missing),
             upstream_ms=elapsed_ms,
             errors=errors,
+            who=outcomes[plan.who] if plan.who else None,
+            expiry=outcomes[plan.expiry] if plan.expiry else None,
         )
 
     def _run(
@@ -204,6 +217,16 @@ def init_app(app: Flask) -> None:
         ),
         clock=app.extensions["clock"].now,
         budget=budget,
+        story=story_calls(config),
+    )
+
+
+def story_calls(config: Mapping[str, Any]) -> StoryCalls:
+    """The member-story calls the settings ask for. Under dual eligibility the expiry API
+    does not work (its documentation says so): it is not called, and the page says why."""
+    return StoryCalls(
+        who=bool(config.get("LOOKUP_MEMBER_DETAILS")),
+        expiry=bool(config.get("LOOKUP_EXPIRY")) and not config.get("CAPILLARY_DUAL_ELIGIBILITY"),
     )
 
 

@@ -15,9 +15,11 @@ from app.lookup.fetching.outcome import MemberData
 from app.lookup.fetching.scope import ALL, LookupParams, program_name, scope_label
 from app.lookup.page.answer import Answer, PastDueLine, build_answer, build_past_due
 from app.lookup.page.chart import Chart, build_chart
+from app.lookup.page.expiry import Expiry, build_expiry
 from app.lookup.page.months import TimelineMonth, group_months
 from app.lookup.page.notices import Notice, build_failures, build_warnings
 from app.lookup.page.timeline import TimelineDay, TriggerRow, build_timeline, build_triggers
+from app.lookup.page.who import Who, build_who
 
 __all__ = ["age_text"]  # re-exported: the page's "12 seconds ago"
 
@@ -125,6 +127,8 @@ class MemberPage:
     months: tuple[TimelineMonth, ...]
     stale: bool  # the figures are old enough to say so at the top
     last_known: LastKnownNotice | None = None  # some figures are last known (an outage)
+    who: Who | None = None  # name and tiers; None when not asked for
+    expiry: Expiry | None = None  # what expires; None when not asked for
 
     @property
     def has_problems(self) -> bool:
@@ -145,9 +149,13 @@ def build_page(
     as_of_zone: tzinfo,
     now: datetime,
     locale: str | None = None,
+    full_name: bool = False,
+    soon_days: int = 90,
+    dual_eligibility: bool = False,
 ) -> MemberPage:
     """Turn fetched data into the page's figures; now (the app's clock) dates their age and
-    says which dates are past; as_of_zone is the zone whose date is today."""
+    says which dates are past; as_of_zone is the zone whose date is today. full_name: the
+    staff member may see the member's full name; soon_days: EXPIRY_SOON_DAYS."""
     assert data.member_id is not None
     age = age_seconds(data.fetched_at, now)
     balance = data.scope_balance.value
@@ -198,6 +206,25 @@ def build_page(
         # The last-known banner says how old its figures are, and more.
         stale=age >= STALE_SECONDS and last_known is None,
         last_known=last_known,
+        who=build_who(
+            data.who,
+            data.params,
+            programs,
+            full_name=full_name,
+            zone=as_of_zone,
+            today=now.astimezone(as_of_zone).date(),
+            locale=locale,
+        ),
+        expiry=build_expiry(
+            data.expiry,
+            data.params,
+            programs,
+            zone=as_of_zone,
+            now=now,
+            soon_days=soon_days,
+            dual_eligibility=dual_eligibility,
+            locale=locale,
+        ),
     )
 
 
@@ -230,6 +257,13 @@ def build_last_known(
     if data.schedule.stale_because is not None:
         named.append("the promised-points timeline")
         reasons.append(data.schedule.stale_because)
+    for outcome, words in (
+        (data.who, "the member profile (name and tier)"),
+        (data.expiry, "the expiry schedule"),
+    ):
+        if outcome is not None and outcome.stale_because is not None:
+            named.append(words)
+            reasons.append(outcome.stale_because)
     distinct = {id(outcome): outcome for outcome in data.outcomes}.values()
     if all(outcome.stale for outcome in distinct):
         parts = "Every figure on this page is last known."

@@ -56,6 +56,10 @@ def build_failures(data: MemberData, programs: Mapping[int, str]) -> tuple[Notic
             failed.append((f"The balance for {name} ({program_id}) is missing", outcome.error))
     if data.schedule.error is not None:
         failed.append(("The promised-points timeline is missing", data.schedule.error))
+    if data.who is not None and data.who.error is not None:
+        failed.append(("The member's name and tier are missing", data.who.error))
+    if data.expiry is not None and data.expiry.error is not None:
+        failed.append(("The points-expiry dates are missing", data.expiry.error))
     return tuple(
         Notice(
             title=title,

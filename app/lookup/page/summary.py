@@ -14,6 +14,7 @@ from app.formatting import (
     zone_label,
 )
 from app.lookup.page.model import MemberPage
+from app.lookup.page.story_summary import story_lines
 
 NEXT_CONVERSIONS = 3
 
@@ -57,6 +58,7 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
         )
     if not page.schedule_failed:
         lines.append(f"Waiting for an event (no date): {format_points(page.triggers_total)} points")
+    lines.extend(story_lines(page))
     if page.failures:
         lines.append("")
         lines.append("Missing from this lookup:")
