@@ -222,3 +222,21 @@ def test_with_warnings_the_answer_is_still_on_a_phones_first_screen(new_context)
     assert_above_the_fold(page, "#answer")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "answer-700000003-warnings-phone-390x844-fold.png")
+
+
+@pytest.mark.parametrize("size", ["desktop-1366x768", "phone-390x844"])
+@pytest.mark.parametrize("program", ["all", "890"])
+def test_points_waiting_for_an_event_are_read_out_in_the_answer(new_context, size, program):
+    page = new_context(viewport=SIZES[size]).new_page()
+    sign_in(page)
+    page.goto(f"/members/342249069?program={program}")
+    answer = page.get_by_role("region", name=re.compile("At a glance"))
+    expect(answer.locator("#answer-pending dd")).to_have_text("300 points")
+    expect(answer.locator("#answer-waiting")).to_have_text(
+        "300 points wait for an event (no date)."
+    )
+    # Nothing in the block says the pending points have no date to come.
+    expect(answer.locator("#answer-next")).to_have_count(0)
+    assert_above_the_fold(page, "#answer-waiting")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"answer-342249069-triggers-{program}-{size}-fold.png")

@@ -43,9 +43,16 @@ def expected_next(upstream, member_id: int) -> str:
             past = True
             continue
         by_day[day][int(entry["programId"])] += entry["points"]
+    waiting = sum((t["points"] for t in raw.get("triggerBasedPointsList", [])), Decimal(0))
+    said = ""
+    if waiting:
+        said = f" {format_points(waiting, 'en_US')} points wait for an event (no date)."
     if not by_day:
+        if waiting and not past:
+            return said.strip()
         tail = "; some are past due (below)" if past else ""
-        return f"No pending points have a date to come{tail}."
+        other = "other " if waiting else ""
+        return f"No {other}pending points have a date to come{tail}.{said}"
     day = min(by_day)
     programs = by_day[day]
     points = format_points(sum(programs.values(), Decimal(0)), "en_US")
@@ -61,7 +68,8 @@ def expected_next(upstream, member_id: int) -> str:
             f"{NAMES.get(pid, f'Program {pid}')} {format_points(p, 'en_US')}"
             for pid, p in programs.items()
         )
-    return f"Next: {points} points {where} on {long_date(day)} (IST, UTC+05:30), {when}{split}."
+    zone = "(IST, UTC+05:30)"
+    return f"Next: {points} points {where} on {long_date(day)} {zone}, {when}{split}.{said}"
 
 
 def identifiers_of(member: demo.DemoMember) -> dict[str, tuple[str, str]]:
@@ -89,7 +97,8 @@ def test_every_member_answers_first_whatever_identifier_was_given(client, upstre
         page = soup(client.get(response.location))
         assert page.select_one("#member-id").get_text() == str(member.id), name
         assert page.select_one("#found-by").get_text() == f"Found by {kind}.", name
-        assert normalize_spaces(page.select_one("#answer-next").get_text()) == expected, name
+        said = " ".join(p.get_text() for p in page.select("#answer-next, #answer-waiting"))
+        assert normalize_spaces(said) == expected, name
 
 
 def test_the_answer_comes_before_the_figures_and_problems_before_the_answer(client, upstream):

@@ -347,6 +347,27 @@ def test_trigger_based_points_are_listed_without_a_date(client, upstream):
     assert page.select_one("#timeline-empty") is not None
 
 
+@pytest.mark.parametrize(
+    ("program", "waiting"), [("all", "300"), ("890", "300"), ("2199", None), (None, None)]
+)
+def test_points_waiting_for_an_event_are_said_in_the_answer(client, upstream, program, waiting):
+    """Only trigger-based points pending: the answer says they wait, never "no date to come"."""
+    query = {"program": program} if program else {}
+    page = open_member(client, upstream, demo.MEMBER_DOC_TRIGGER, **query)
+    line = page.select_one("#answer #answer-waiting")
+    if waiting is None:
+        assert line is None
+        assert normalize_spaces(page.select_one("#answer-next").get_text()) == (
+            "No pending points have a date to come."
+        )
+        return
+    assert normalize_spaces(line.get_text()) == f"{waiting} points wait for an event (no date)."
+    assert page.select_one("#answer #answer-next") is None
+    assert normalize_spaces(page.select_one("#answer-pending dd").get_text()) == (
+        f"{waiting} points"
+    )
+
+
 def test_empty_states_say_what_is_empty(client, upstream):
     page = open_member(client, upstream, demo.MEMBER_DOC_BALANCE)
     assert "No pending points" in page.select_one("#timeline-empty").get_text()

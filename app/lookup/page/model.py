@@ -172,6 +172,7 @@ def build_page(
         today=now.astimezone(as_of_zone).date(),
         locale=locale,
         last_known=last_known.line if last_known else None,
+        waiting=sum((t.points for t in schedule.triggers), ZERO) if schedule else None,
     )
     return MemberPage(
         member_id=data.member_id,
