@@ -24,7 +24,7 @@ from app.lookup.fetching.scope import VIEW_FORM_DATES, InvalidParameters, Lookup
 from app.lookup.forms import LookupForm
 from app.lookup.page.model import MemberPage, build_page
 from app.lookup.page.summary import ticket_summary
-from app.lookup.recent import RecentItem, recent_for
+from app.lookup.recent import RecentItem, last_program, recent_for
 
 # The token of the receipt a lookup POST stored for the page it redirects to: that page is
 # the same lookup, so it writes no second audit record (see app/lookup/receipts.py).
@@ -100,10 +100,24 @@ def _recent() -> list[RecentItem]:
     return recent_for(staff.username, current_app.config["CAPILLARY_PROGRAMS"])
 
 
+def _start_program(form: LookupForm) -> LookupForm:
+    """Start the program on the staff member's last choice, else LOOKUP_DEFAULT_PROGRAM."""
+    staff = current_staff()
+    offered = {str(choice.value) for choice in form.program.choices}
+    for choice in (
+        last_program(staff.username) if staff is not None else None,
+        current_app.config["LOOKUP_DEFAULT_PROGRAM"],
+    ):
+        if choice in offered:
+            form.program.data = choice
+            break
+    return form
+
+
 @bp.get("/")
 def search() -> tuple[str, int]:
     """The lookup form."""
-    return _render_search(_form())
+    return _render_search(_start_program(_form()))
 
 
 def _lookup_limit() -> str:

@@ -9,8 +9,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app.config_rules import ConfigError
 from app.sandbox import data as demo
-from tests.conftest import frozen_today, normalize_spaces, sandbox_config, soup
+from tests.conftest import (
+    AGENT,
+    TEST_PASSWORD,
+    frozen_today,
+    normalize_spaces,
+    sandbox_config,
+    soup,
+)
 from tests.support.lookup_helpers import balance, decimal_text, schedule, upstream_kinds
 
 PROGRAMS = tuple(demo.DEMO_PROGRAMS)
@@ -51,6 +59,38 @@ def test_search_page_offers_identifier_types_and_programs(client, upstream):
         "all": "All programs",
     }
     assert page.select_one("#program option[selected]")["value"] == "2199"
+
+
+def _chosen_program(client) -> str:
+    return soup(client.get("/")).select_one("#program option[selected]")["value"]
+
+
+def test_the_form_starts_on_each_staff_members_last_program(app, client, admin_client, upstream):
+    assert _chosen_program(client) == "2199"
+    found = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "919800000001", "program": "all"}
+    )
+    assert found.status_code == 302
+    assert _chosen_program(client) == "all"
+    # Another staff member keeps their own; a new sign-in of the same one keeps theirs.
+    assert _chosen_program(admin_client) == "2199"
+    again = app.test_client()
+    again.post("/login", data={"username": AGENT, "password": TEST_PASSWORD})
+    assert _chosen_program(again) == "all"
+    # Switching program on the member page is a choice too.
+    assert client.get("/members/700000001", query_string={"program": "890"}).status_code == 200
+    assert _chosen_program(client) == "890"
+
+
+def test_lookup_default_program_all_makes_all_programs_the_first_choice(make_client, upstream):
+    assert _chosen_program(make_client(LOOKUP_DEFAULT_PROGRAM="all")) == "all"
+    assert _chosen_program(make_client(LOOKUP_DEFAULT_PROGRAM="890")) == "890"
+
+
+@pytest.mark.parametrize("bad", ["everything", "4242", "-1"])
+def test_a_bad_lookup_default_program_refuses_to_start(make_app, bad):
+    with pytest.raises(ConfigError, match="LOOKUP_DEFAULT_PROGRAM"):
+        make_app(LOOKUP_DEFAULT_PROGRAM=bad)
 
 
 @pytest.mark.parametrize(
