@@ -6,10 +6,10 @@ Playwright's own browser download cannot work here, so it drives the `chromium` 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
-import importlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator

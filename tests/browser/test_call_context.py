@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, sign_in
 
 SIZES = {"desktop-1366x768": LAPTOP, "phone-390x844": PHONE}
 
