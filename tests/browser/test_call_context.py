@@ -3,12 +3,13 @@ member or typed identifier across a sign-out. At a laptop's and a phone's size."
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS, sign_in
 
 SIZES = {"desktop-1366x768": LAPTOP, "phone-390x844": PHONE}
 
@@ -35,3 +36,41 @@ def test_the_next_lookup_keeps_the_program_the_agent_chose(new_context, size):
     look_up(page, "+91 98000 00001")
     expect(page.locator("#answer-available dd")).to_have_text("6,150.75 points")
     expect(page.locator("#answer-title")).to_have_text(re.compile("All programs"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_lookup_on_its_way_says_so(new_context, size):
+    page = new_context(viewport=SIZES[size]).new_page()
+    sign_in(page)
+    # Hold the post in the page (listeners run in order, so the desk's script runs first):
+    # what the agent sees for the 2-4 s of a slow upstream, for as long as the test looks.
+    page.evaluate(
+        "document.querySelector('#lookup-form')"
+        ".addEventListener('submit', (event) => event.preventDefault())"
+    )
+    button = page.locator("#lookup-form [type=submit]")
+    look_up(page, "+91 98000 00001")
+    expect(button).to_have_value("Looking up...")
+    expect(button).to_be_disabled()
+    expect(page.locator("#lookup-form")).to_have_attribute("aria-busy", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"lookup-in-progress-{size}.png")
+
+
+def test_a_slow_lookup_still_arrives_and_the_form_is_ready_again(new_context, upstream):
+    page = new_context(viewport=LAPTOP).new_page()
+    sign_in(page)
+    upstream.configure(latency=1.5)
+    # A number nobody has (and no cache holds): the wait is the upstream's.
+    look_up(page, f"+91 97{random.randrange(10**8):08d}")
+    expect(page.locator(".notice-title").first).to_have_text("Member not found")
+    button = page.locator("#lookup-form [type=submit]")
+    expect(button).to_have_value("Look up")
+    expect(button).to_be_enabled()
+
+
+def test_the_lookup_works_without_script(new_context):
+    page = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    sign_in(page)
+    look_up(page, "+91 98000 00001")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Member 700000001")
