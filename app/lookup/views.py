@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from app import clock, metrics
+from app.auth import resume
 from app.auth.access import current_staff
 from app.auth.preferences import viewer_zone
 from app.capillary import CapillaryError, Identifier
@@ -114,10 +116,48 @@ def _start_program(form: LookupForm) -> LookupForm:
     return form
 
 
+# What the lookup form keeps over a sign-in when the idle limit ends the session on Enter.
+RESUMED_FIELDS = (
+    "identifier_type",
+    "identifier",
+    "program",
+    "start_date",
+    "end_date",
+    "second_identifier_type",
+    "second_identifier",
+    "reason",
+)
+
+
 @bp.get("/")
 def search() -> tuple[str, int]:
-    """The lookup form."""
-    return _render_search(_start_program(_form()))
+    """The lookup form; after a sign-in that ended a lookup, filled in as it was typed."""
+    staff = current_staff()
+    kept = resume.take("lookup.submit", staff.username) if staff is not None else None
+    if kept is None:
+        return _render_search(_start_program(_form()))
+    form = _form(formdata=None, data=_kept_data(kept))
+    return _render_search(form, notice="lookup/_resumed_notice.html")
+
+
+def _kept_data(kept: dict[str, str]) -> dict[str, object]:
+    """The kept fields as the form's data (dates read back, bad ones left out)."""
+    data: dict[str, object] = {k: v for k, v in kept.items() if k not in VIEW_FORM_DATES}
+    for name in VIEW_FORM_DATES:
+        try:
+            data[name] = date.fromisoformat(kept.get(name, ""))
+        except ValueError:
+            data[name] = None
+    return data
+
+
+resume.register("lookup.submit", page=lambda: url_for("lookup.search"), keep=RESUMED_FIELDS)
+resume.register(
+    "lookup.refresh",
+    page=lambda: url_for(
+        "lookup.member", member_id=request.view_args["member_id"], **request.args.to_dict()
+    ),
+)
 
 
 def _lookup_limit() -> str:
