@@ -329,7 +329,16 @@ def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
         summary=ticket_summary(page, looked_up),
         view_form=view_form,
         date_error=date_error is not None,
+        next_form=_next_caller_form(),
     )
+
+
+def _next_caller_form() -> LookupForm:
+    """The member page's search box for the next caller: the lookup form, its own ids."""
+    form = _start_program(_form(formdata=None))
+    for item in form:
+        item.id = f"next-{item.id}"
+    return form
 
 
 def _staff_name() -> str:

@@ -541,3 +541,23 @@ def test_a_configured_program_the_upstream_refuses_is_only_a_missing_row(make_cl
             "mainPoints"
         ]
     )
+
+
+def test_the_member_page_has_a_search_box_for_the_next_caller(client, upstream):
+    first = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "919800000001", "program": "all"}
+    )
+    page = soup(client.get(first.location))
+    form = page.select_one("#next-caller form#next-caller-form")
+    assert form["method"] == "post" and form["action"] == "/lookup"
+    box = form.select_one("input#next-identifier[name=identifier]")
+    assert box is not None and not box.get("value")  # nothing of this caller in it
+    assert form.select_one("label[for=next-identifier]").get_text() == "Identifier"
+    # The program the agent chose last; ids never clash with the page's own view form.
+    assert form.select_one("#next-program option[selected]")["value"] == "all"
+    ids = [tag["id"] for tag in page.select("[id]")]
+    assert len(ids) == len(set(ids))
+    # It works as the lookup form does.
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    nxt = client.post("/lookup", data={**fields, "identifier": "EXT-1005", "program": "all"})
+    assert nxt.status_code == 302 and nxt.location.startswith("/members/700000005")
