@@ -186,6 +186,15 @@ def register_filters(app: Flask) -> None:
         # Every time on every page in the signed-in staff member's chosen zone.
         return format_datetime(in_viewer_zone(moment) if moment else None, seconds)
 
+    def time_zones() -> dict[str, str]:
+        # The one rule (README, account page): the member's points dates in the program's
+        # zone, every moment of staff activity (as of, trails, reports) in the viewer's.
+        from app.auth.preferences import filter_zone
+        from app.clock import business_zone
+
+        return {"program": business_zone(app.config).key, "viewer": filter_zone().key}
+
+    app.add_template_global(time_zones)
     app.add_template_filter(points, "points")
     app.add_template_filter(datetime_tz, "datetime_tz")
     app.add_template_filter(long_date, "long_date")
