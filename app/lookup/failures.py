@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from wtforms import Field
 
+from app import clock
 from app.capillary import (
     RETRY_POLICY,
     AccessDenied,
@@ -19,6 +21,7 @@ from app.capillary import (
 )
 from app.explanations import explain
 from app.lookup.detect import KIND_WORDS, Candidate
+from app.lookup.fetching.outcome import MemberData
 from app.lookup.forms import LookupForm
 from app.lookup.identifiers import CUSTOMER_ID
 
@@ -38,13 +41,20 @@ class FormFailure:
     field_id: str | None = None  # the form field whose own message says what to fix
     field_message: str | None = None  # ...and that message, shown next to the field
     next_steps: tuple[str, ...] = field(default=())  # what to try, for "not found"
+    at: datetime | None = None  # when it failed, for "Try again" and a ticket
+    failed_parts: str | None = None  # "the balance and the promised-points timeline"
+    retry: bool = False  # nothing typed is wrong: the same lookup may work in a moment
 
 
 def explain_failure(
-    error: CapillaryError, form: LookupForm, tried: Sequence[Candidate] = ()
+    error: CapillaryError,
+    form: LookupForm,
+    tried: Sequence[Candidate] = (),
+    data: MemberData | None = None,
 ) -> FormFailure:
     """What the failed lookup's page says: the field at fault and its message (or, for "not
-    found", once what to try next) and the page's status. The form is read, never changed."""
+    found", once what to try next) and the page's status; for an outage also when, which
+    calls failed, and "Try again". The form is read, never changed."""
     status = 502
     title = "The loyalty system could not answer"
     blamed: Field | None = None
@@ -86,7 +96,24 @@ def explain_failure(
         error.status,
         field_id=blamed.id if blamed is not None else None,
         field_message=message,
+        at=clock.now(),
+        failed_parts=failed_parts(data) if data is not None and blamed is None else None,
+        retry=blamed is None and status >= 500,
     )
+
+
+def failed_parts(data: MemberData) -> str | None:
+    """Which of the lookup's calls failed, in words: 'the balance and the timeline'."""
+    parts = []
+    if not data.scope_balance.ok:
+        parts.append("the points balance")
+    if any(not o.ok for o in data.program_balances.values() if o is not data.scope_balance):
+        parts.append("the balances per program")
+    if not data.schedule.ok:
+        parts.append("the promised-points timeline")
+    if not parts:
+        return None
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 def _kinds(tried: Sequence[Candidate]) -> str:

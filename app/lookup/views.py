@@ -205,7 +205,7 @@ def submit() -> Response | tuple[str, int]:
         notice = "lookup/_not_recorded_notice.html"
         return _render_search(form, status=503, notice=notice, with_recent=False)
     if result.error is not None:
-        failure = explain_failure(result.error, form, attempts.tried)
+        failure = explain_failure(result.error, form, attempts.tried, result.data)
         return _render_search(form, failure, failure.status)
     data = result.data
     matched = attempts.matched
@@ -292,14 +292,16 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     if not result.recorded:
         return _not_recorded()
     if result.error is not None:
-        return _member_failure(member_id, params, result.error)
+        return _member_failure(member_id, params, result.error, result.data)
     if result.data.stale:
         metrics.stale_page()
     html = _member_html(result.data, date_error)
     return (html, 400) if date_error is not None else html
 
 
-def _member_failure(member_id: int, params: LookupParams, error: CapillaryError) -> tuple[str, int]:
+def _member_failure(
+    member_id: int, params: LookupParams, error: CapillaryError, data: MemberData | None = None
+) -> tuple[str, int]:
     """The search page, filled in for this member, saying why their page cannot be shown."""
     form = _form(
         formdata=None,
@@ -309,7 +311,7 @@ def _member_failure(member_id: int, params: LookupParams, error: CapillaryError)
         start_date=params.start_date,
         end_date=params.end_date,
     )
-    failure = explain_failure(error, form)
+    failure = explain_failure(error, form, data=data)
     return _render_search(form, failure, failure.status)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -561,3 +562,30 @@ def test_the_member_page_has_a_search_box_for_the_next_caller(client, upstream):
     fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
     nxt = client.post("/lookup", data={**fields, "identifier": "EXT-1005", "program": "all"})
     assert nxt.status_code == 302 and nxt.location.startswith("/members/700000005")
+
+
+@pytest.mark.parametrize("fault", ["error", "unavailable"])
+def test_an_outage_for_a_member_not_seen_before_says_when_what_and_offers_try_again(
+    client, upstream, fault
+):
+    upstream.configure(fault=fault)
+    response = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "EXT-1003", "program": "all"}
+    )
+    assert response.status_code in (502, 503)
+    page = soup(response)
+    notice = page.select_one("#lookup-failure")
+    assert notice.select_one(".notice-title").get_text().startswith("The loyalty system")
+    assert normalize_spaces(notice.select_one("#failed-parts").get_text()) == (
+        "What failed: the points balance, the balances per program and the promised-points "
+        "timeline."
+    )
+    at = normalize_spaces(notice.select_one("#failed-at").get_text())
+    # In the viewer's zone (none chosen here: UTC), to the second, zone said.
+    assert re.fullmatch(r"At \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d \(UTC\)", at), at
+    assert notice.select_one(".notice-request-id").get_text().startswith("Request id ")
+    again = notice.select_one("button#try-again")
+    assert again["type"] == "submit" and again["form"] == "lookup-form"
+    # The form it submits still holds what was typed; no "Capillary" anywhere in the notice.
+    assert page.select_one("form#lookup-form input#identifier")["value"] == "EXT-1003"
+    assert "Capillary" not in notice.get_text()

@@ -85,7 +85,7 @@ class LastKnownNotice:
     """Figures shown from their last-known copy because the upstream did not answer now."""
 
     since: datetime  # when the oldest of them was fetched, in the zone the page shows
-    text: str  # "Last known, from 10:42 (IST, UTC+05:30), 38 minutes ago: Capillary did..."
+    text: str  # "Last known, from 10:42 (IST, UTC+05:30), 38 minutes ago: the loyalty..."
     parts: str  # which figures: all of them, or "Only the balance is last known; ..."
     explanation: str  # the failure of the call just made, in plain words
     code: int | None = None
@@ -240,7 +240,7 @@ def build_last_known(
     error = reasons[0]
     return LastKnownNotice(
         since=since,
-        text=f"Last known, from {when}, {age}: Capillary did not answer now.",
+        text=f"Last known, from {when}, {age}: the loyalty system did not answer now.",
         parts=parts,
         explanation=explain(error),
         code=error.code,
