@@ -173,6 +173,9 @@ def test_the_report_and_the_filter_read_identifiers_as_the_lookup_form_does(desk
     assert normalize_spaces(report.select_one("#report-count").get_text()) == "4"
     assert report.select_one("#report-empty") is None
     assert f"member {member}" in normalize_spaces(report.select_one("#report-title").get_text())
+    # Printed, the page says whose report it is at the top.
+    heading = soup(manager.get(response.headers["Location"])).select_one("h1").get_text()
+    assert normalize_spaces(heading) == f"Who looked at member {member}"
     kinds = [k.get_text() for k in report.select("#report-kinds .report-kind")]
     assert sorted(kinds) == [
         "Capillary customer id: 1",

@@ -369,12 +369,12 @@ def test_documented_schedule_member_in_legacy_date_format(client, upstream):
     assert line["data-date"] == "2022-04-10" and line["data-program-id"] == "2199"
     assert normalize_spaces(line.get_text()) == (
         "520 points in Gold Club (2199): due on 10 Apr 2022 (IST, UTC+05:30), "
-        "still pending: check with the program team."
+        "not converted yet: check with the program team."
     )
     assert page.select_one("#timeline-table") is None
     assert page.select_one("#timeline-empty") is not None
     assert normalize_spaces(page.select_one("#answer-next").get_text()) == (
-        "No pending points have a date to come; some are past due (below)."
+        "No promised points have a date to come; some are past due (below)."
     )
 
 
@@ -399,7 +399,7 @@ def test_points_waiting_for_an_event_are_said_in_the_answer(client, upstream, pr
     if waiting is None:
         assert line is None
         assert normalize_spaces(page.select_one("#answer-next").get_text()) == (
-            "No pending points have a date to come."
+            "No promised points have a date to come."
         )
         return
     assert normalize_spaces(line.get_text()) == f"{waiting} points wait for an event (no date)."
@@ -411,7 +411,7 @@ def test_points_waiting_for_an_event_are_said_in_the_answer(client, upstream, pr
 
 def test_empty_states_say_what_is_empty(client, upstream):
     page = open_member(client, upstream, demo.MEMBER_DOC_BALANCE)
-    assert "No pending points" in page.select_one("#timeline-empty").get_text()
+    assert "No promised points" in page.select_one("#timeline-empty").get_text()
     assert "No points are waiting" in page.select_one("#triggers-empty").get_text()
     # Problems only when there are some: no empty warnings box.
     assert page.select_one("#warnings") is None and page.select_one("#failures") is None
