@@ -25,6 +25,8 @@ OUTCOME_WORDS = {
     "refused": "refused",
 }
 KINDS = ("lookup", "export", "report")
+# Each kind of record as the audit pages say it.
+RECORD_KIND_WORDS = {"lookup": "lookup", "export": "CSV export", "report": "member report"}
 
 
 class AuditRecord(db.Model):
@@ -57,6 +59,11 @@ class AuditRecord(db.Model):
     def outcome_words(self) -> str:
         """The outcome as the audit pages say it."""
         return OUTCOME_WORDS.get(self.outcome, self.outcome.replace("_", " "))
+
+    @property
+    def kind_words(self) -> str:
+        """The kind of record as the audit pages say it."""
+        return RECORD_KIND_WORDS.get(self.kind, self.kind)
 
     @property
     def identifier_type_words(self) -> str:

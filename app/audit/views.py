@@ -64,8 +64,10 @@ def _filtered(form: AuditFilterForm, hashes: list[str]) -> Select[tuple[AuditRec
     readings, which match the members they were recorded against too (app/audit/matching)."""
     query = select(AuditRecord).order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
     if form.staff.data and form.staff.data.strip():
+        # By the start of the name, as the field's hint says (names are stored lower-case).
+        prefix = form.staff.data.strip().lower()
         query = query.where(
-            func.lower(AuditRecord.staff_username) == form.staff.data.strip().lower()
+            func.lower(AuditRecord.staff_username).startswith(prefix, autoescape=True)
         )
     if form.member_id.data is not None:
         query = query.where(AuditRecord.member_id == form.member_id.data)
@@ -162,8 +164,23 @@ def _render_page(form: AuditFilterForm, pagination: Any, filters: dict[str, Any]
         zone=filter_zone(),
         identifier_filtered=identifier_filtered,
         identifier_hashes=(filters or {}).get("identifier_hash", []),
+        scope_words=_scope_words,
         clear_identifier_url=url_for("audit.index", **without_identifier),
     )
+
+
+def _scope_words(scope: str) -> str:
+    """A recorded program scope in words: "All programs", "Gold Club (2199)"."""
+    if scope == "all":
+        return "All programs"
+    if scope == "default":
+        return "Default program"
+    if scope == "none":
+        return "none (refused)"
+    if scope.isdigit():
+        name = current_app.config["CAPILLARY_PROGRAMS"].get(int(scope))
+        return f"{name} ({scope})" if name else f"Program {scope}"
+    return scope
 
 
 def _csv_cell(value: object) -> str:
@@ -171,7 +188,8 @@ def _csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return in_viewer_zone(value).isoformat()
+        # In the reader's zone, to the second, with its offset: what a spreadsheet reads.
+        return in_viewer_zone(value).isoformat(sep=" ", timespec="seconds")
     if isinstance(value, int):
         return str(value)
     text = str(value)

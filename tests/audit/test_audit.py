@@ -6,6 +6,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -402,7 +403,7 @@ def test_an_export_is_itself_audited(app, admin_client, trail):
     assert export.identifier_hash is None
     # And shows up on the page under its own kind.
     rows = _rows(admin_client.get("/admin/audit", query_string={"kind": "export"}))
-    assert rows == [{"staff": ADMIN, "member_id": "2", "outcome": "found", "kind": "export"}]
+    assert rows == [{"staff": ADMIN, "member_id": "2", "outcome": "found", "kind": "CSV export"}]
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(app, admin_client):
@@ -480,3 +481,27 @@ def test_no_identifier_reaches_any_url_of_the_audit_pages_or_export(make_app):
     urls = " ".join(seen)
     for spelling in (MOBILE, "98765", "43210", "identifier="):
         assert spelling not in urls
+
+
+def test_filters_in_words_dates_as_typed_staff_by_prefix_and_csv_to_the_second(
+    app, admin_client, trail
+):
+    page = soup(admin_client.get("/admin/audit"))
+    # Dates are text boxes with the lookup form's format, not the browser's own picker.
+    for name in ("date_from", "date_to"):
+        box = page.select_one(f"input#{name}")
+        assert box["type"] == "text" and box["inputmode"] == "numeric"
+        assert page.select_one(f"#{name}-hint").get_text() == "Optional. YYYY-MM-DD"
+    assert "start of the name" in page.select_one("#staff-hint").get_text()
+    kinds = [o.get_text() for o in page.select("#kind option")]
+    assert kinds == ["Any", "lookup", "CSV export", "member report"]
+    # Words, not codes, in the rows.
+    cells = {c.get_text() for c in page.select("td.audit-identifier-type, td.audit-program")}
+    assert not cells & {"customer_id", "all", "found_stale"}
+    # The start of a name finds its records.
+    by_prefix = _rows(admin_client.get("/admin/audit", query_string={"staff": AGENT[:4]}))
+    assert by_prefix and {row["staff"] for row in by_prefix} == {AGENT}
+    # CSV times: the reader's zone, whole seconds, the offset said.
+    rows = _csv(admin_client.get("/admin/audit.csv"))
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d", row["at"]), row["at"]
