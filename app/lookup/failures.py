@@ -44,6 +44,8 @@ class FormFailure:
     at: datetime | None = None  # when it failed, for "Try again" and a ticket
     failed_parts: str | None = None  # "the balance and the promised-points timeline"
     retry: bool = False  # nothing typed is wrong: the same lookup may work in a moment
+    retry_kind: str | None = None  # "Try again as <kind>": the reading that ran out of time
+    retry_words: str | None = None  # that kind in words
 
 
 def explain_failure(
@@ -100,6 +102,40 @@ def explain_failure(
         failed_parts=failed_parts(data) if data is not None and blamed is None else None,
         retry=blamed is None and status >= 500,
     )
+
+
+def out_of_time(
+    error: CapillaryError | None,
+    tried: Sequence[Candidate],
+    untried: Sequence[Candidate],
+    form: LookupForm,
+) -> FormFailure | None:
+    """Slow is not "not found": some readings found nobody, the next one ran out of the page's
+    time (never tried, or timed out). Say which, and offer that reading on its own."""
+    if untried and isinstance(error, MemberNotFound):
+        missed, slow = tried, untried[0]
+    elif isinstance(error, UpstreamTimeout) and len(tried) > 1:
+        missed, slow = tried[:-1], tried[-1]
+    else:
+        return None
+    title = f"Not found as {_a(_kinds(missed))}; the {slow.words} check took too long"
+    return FormFailure(
+        504,
+        title,
+        "The loyalty system answered slowly, so Points Desk ran out of time before it could "
+        f"check the {slow.words}. This does not mean there is no such member: try the "
+        f"{slow.words} on its own.",
+        error.code if isinstance(error, UpstreamTimeout) else None,
+        error.request_id if isinstance(error, UpstreamTimeout) else None,
+        None,
+        at=clock.now(),
+        retry_kind=slow.kind,
+        retry_words=slow.words,
+    )
+
+
+def _a(words: str) -> str:
+    return f"an {words}" if words[:1] in "aeiou" else f"a {words}"
 
 
 def failed_parts(data: MemberData) -> str | None:

@@ -20,7 +20,7 @@ from app.lookup.attempts import look_up_candidates
 from app.lookup.audited import AuditedLookup, look_up, record_refused
 from app.lookup.blueprint import bp
 from app.lookup.bulkhead import TurnedAway, bounded
-from app.lookup.failures import FormFailure, explain_failure
+from app.lookup.failures import FormFailure, explain_failure, out_of_time
 from app.lookup.fetching.outcome import MemberData
 from app.lookup.fetching.scope import VIEW_FORM_DATES, InvalidParameters, LookupParams
 from app.lookup.forms import LookupForm
@@ -205,7 +205,8 @@ def submit() -> Response | tuple[str, int]:
         notice = "lookup/_not_recorded_notice.html"
         return _render_search(form, status=503, notice=notice, with_recent=False)
     if result.error is not None:
-        failure = explain_failure(result.error, form, attempts.tried, result.data)
+        failure = out_of_time(result.error, attempts.tried, attempts.untried, form)
+        failure = failure or explain_failure(result.error, form, attempts.tried, result.data)
         return _render_search(form, failure, failure.status)
     data = result.data
     matched = attempts.matched

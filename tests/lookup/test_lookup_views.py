@@ -589,3 +589,24 @@ def test_an_outage_for_a_member_not_seen_before_says_when_what_and_offers_try_ag
     # The form it submits still holds what was typed; no "Capillary" anywhere in the notice.
     assert page.select_one("form#lookup-form input#identifier")["value"] == "EXT-1003"
     assert "Capillary" not in notice.get_text()
+
+
+def test_slow_is_not_not_found_and_the_slow_kind_can_be_tried_alone(make_client, upstream):
+    # Each call takes more than half the page's time: the second reading cannot fit (margins
+    # of 0.7 s either way, so a busy machine does not change the outcome).
+    client = make_client(LOOKUP_DEADLINE=1.8)
+    upstream.configure(latency=1.0)
+    typed = {"identifier_type": "auto", "identifier": "EXT-1005", "program": "all"}
+    response = client.post("/lookup", data=typed)
+    assert response.status_code == 504
+    page = soup(response)
+    title = normalize_spaces(page.select_one("#lookup-failure .notice-title").get_text())
+    assert title == "Not found as a card number; the external id check took too long"
+    assert "Member not found" not in page.get_text()
+    retry = page.select_one("form#retry-kind-form")
+    fields = {i["name"]: i.get("value", "") for i in retry.select("input[type=hidden]")}
+    assert fields["identifier_type"] == "externalId" and fields["identifier"] == "EXT-1005"
+    assert retry.select_one("button#retry-kind").get_text() == "Try again as external id"
+    # One click: the external id alone, which fits the page's time.
+    found = client.post("/lookup", data=fields)
+    assert found.status_code == 302 and found.location.startswith("/members/700000005")
