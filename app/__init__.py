@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 from app import clock as app_clock
@@ -14,6 +18,14 @@ from app.clock import Clock
 from app.config import Defaults
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings only a deployment makes: with any of them, a flask command is not development.
+PRODUCTION_MARKERS = (
+    "SECRET_KEY",
+    "AUDIT_HASH_KEY",
+    "DATABASE_URL",
+    "CAPILLARY_BASE_URL",
+    "CAPILLARY_SANDBOX",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +47,20 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
-    config_rules.normalise(app.config)
-    app_clock.init_app(app, clock)
-    register_sandbox(app)
     try:
-        config_rules.check(app.config, development=app.debug)
-    except config_rules.ConfigError:
+        config_rules.normalise(app.config)
+        app_clock.init_app(app, clock)
+        # Read before the embedded sandbox fills CAPILLARY_BASE_URL in.
+        development = app.debug or cli_development(app.config)
+        register_sandbox(app, development)
+        config_rules.check(app.config, development=development)
+    except config_rules.ConfigError as exc:
         if "sandbox" in app.extensions:
             app.extensions["sandbox"].stop()
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            # A flask command: one line saying which setting, not a traceback.
+            click.echo(f"Error: {exc}", err=True)
+            raise SystemExit(1) from None
         raise
     config_rules.apply_fallbacks(app.config, app.instance_path)
 
@@ -58,6 +76,16 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     register_dev_account(app)
     register_cli(app)
     return app
+
+
+def cli_development(config: Mapping[str, Any]) -> bool:
+    """A flask command on a development checkout: FLASK_DEBUG left unset, and none of the
+    settings a deployment must make (PRODUCTION_MARKERS) made. Such a command runs with the
+    development fallbacks (a throwaway secret key, a SQLite database in instance/); once
+    any marker is set, every production check applies, as it does under gunicorn."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true" or "FLASK_DEBUG" in os.environ:
+        return False
+    return not any(config.get(key) for key in PRODUCTION_MARKERS)
 
 
 def register_log_redaction() -> None:
@@ -97,12 +125,12 @@ def register_security_headers(app: Flask) -> None:
     register(app)
 
 
-def register_sandbox(app: Flask) -> None:
+def register_sandbox(app: Flask, development: bool) -> None:
     """No upstream configured (in development, tests, or with CAPILLARY_SANDBOX): start the
     embedded sandbox, whose address and credentials fill the unset CAPILLARY_* keys before
     the configuration is checked. Elsewhere check() refuses the missing CAPILLARY_BASE_URL."""
     config = app.config
-    allowed = app.debug or config.get("TESTING") or config.get("CAPILLARY_SANDBOX")
+    allowed = development or config.get("TESTING") or config.get("CAPILLARY_SANDBOX")
     if config["CAPILLARY_BASE_URL"] is not None or not allowed:
         return
     from app.sandbox.server import start_embedded
@@ -181,3 +209,33 @@ def register_cli(app: Flask) -> None:
     register_sandbox_cli(app)
     app.cli.add_command(audit)
     app.cli.add_command(capillary)
+    for name, command in app.cli.commands.items():
+        if name != "db":  # `db upgrade` is what makes the tables
+            _explain_missing_tables(command)
+
+
+def _explain_missing_tables(command: click.Command) -> None:
+    """A command run before `flask db upgrade` says so in one line, not a traceback."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _explain_missing_tables(sub)
+        return
+    callback = command.callback
+    if callback is None:
+        return
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            text = str(exc.orig).lower()
+            if "no such table" in text or ("relation" in text and "does not exist" in text):
+                raise click.ClickException(
+                    "The database has no tables yet: run `flask --app app db upgrade` first."
+                ) from None
+            raise
+
+    command.callback = run

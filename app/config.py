@@ -77,6 +77,10 @@ class Defaults:
     # Country code put in front of a mobile typed without one (10 digits or fewer, or with a
     # leading 0); digits only, 1 to 3 of them.
     LOOKUP_DEFAULT_COUNTRY_CODE = "91"
+    # The program the lookup form starts on for staff who have made no lookup yet: "all"
+    # (All programs), a program id, or None (the default program). After that, each staff
+    # member's own last choice (app/lookup/recent.py).
+    LOOKUP_DEFAULT_PROGRAM: str | None = None
 
     # The lookup fan-out: one shared pool for every page's upstream calls; the page
     # deadline after which a page renders what arrived; how long outcomes are reused.

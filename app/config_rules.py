@@ -106,6 +106,7 @@ def normalise(config: MutableMapping[str, Any]) -> None:
     if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 3):
         raise ConfigError("LOOKUP_DEFAULT_COUNTRY_CODE must be 1 to 3 digits, e.g. 91")
     config["LOOKUP_DEFAULT_COUNTRY_CODE"] = code
+    _check_default_program(config)
 
     config["METRICS_ALLOWED"] = metrics_networks(config.get("METRICS_ALLOWED"))
     _check_presentation(config)
@@ -174,6 +175,19 @@ def _flag(raw: object, key: str) -> bool:
 # The APIs the desk calls, and the one counter of all of them together (the default).
 BUDGET_APIS = ("balance", "schedule", "customer", "expiry", "ledger")
 BUDGET_ALL = "all"
+
+
+def _check_default_program(config: MutableMapping[str, Any]) -> None:
+    """LOOKUP_DEFAULT_PROGRAM: None, "all" or one of CAPILLARY_PROGRAMS, as the form's value."""
+    value = str(config.get("LOOKUP_DEFAULT_PROGRAM") or "").strip().lower()
+    if value in ("", "default"):
+        config["LOOKUP_DEFAULT_PROGRAM"] = None
+        return
+    if value != "all" and not (value.isdigit() and int(value) in config["CAPILLARY_PROGRAMS"]):
+        raise ConfigError(
+            "LOOKUP_DEFAULT_PROGRAM must be 'all' or a program id listed in CAPILLARY_PROGRAMS"
+        )
+    config["LOOKUP_DEFAULT_PROGRAM"] = value if value == "all" else str(int(value))
 
 
 def _normalise_budget(config: MutableMapping[str, Any]) -> None:

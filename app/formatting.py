@@ -196,6 +196,19 @@ def register_filters(app: Flask) -> None:
     def figure(value: Decimal | None) -> str:
         return format_figure(value, locale)
 
+    def time_zones() -> dict[str, str]:
+        # The one rule (README, account page): the member's points dates in the program's
+        # zone, every moment of staff activity (as of, trails, reports) in the viewer's.
+        from app.auth.preferences import filter_zone, viewer_zone
+        from app.clock import business_zone
+
+        return {
+            "program": business_zone(app.config).key,
+            "viewer": filter_zone().key,
+            "chosen": "yes" if viewer_zone() is not None else "",  # else times stay as stored
+        }
+
+    app.add_template_global(time_zones)
     app.add_template_filter(points, "points")
     app.add_template_filter(figure, "figure")
     app.add_template_filter(datetime_tz, "datetime_tz")

@@ -13,11 +13,14 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput
 
-from app.audit.models import KINDS, OUTCOME_WORDS, OUTCOMES
+from app.audit.models import KINDS, OUTCOME_WORDS, OUTCOMES, RECORD_KIND_WORDS
 from app.validation import DateWithin, WholeNumberWithin
 
 NO_REASON = "-"
+DATE_FORMAT = "%Y-%m-%d"
+DATE_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
 
 
 def identifier_fields(damaged: str) -> tuple[UnboundField, UnboundField]:
@@ -40,15 +43,35 @@ def identifier_fields(damaged: str) -> tuple[UnboundField, UnboundField]:
 class AuditFilterForm(FlaskForm):
     """Filters shared by the audit page and its CSV export."""
 
-    staff = StringField("Staff user", validators=[Optional()])
+    staff = StringField(
+        "Staff user",
+        validators=[Optional()],
+        description="The start of the name is enough: ali finds alice and alina.",
+    )
     member_id = IntegerField("Member id", validators=[Optional(), WholeNumberWithin(0, 2**63 - 1)])
     # The identifier filter in links is identifier_hash, never the identifier.
     identifier, identifier_hash = identifier_fields(
         "This link's identifier filter is damaged; clear it and type the identifier again."
     )
     # Dates in the zone the page shows times in (the staff member's, see app/auth/preferences).
-    date_from = DateField("From", validators=[Optional(), DateWithin()])
-    date_to = DateField("To (inclusive)", validators=[Optional(), DateWithin()])
+    # Text boxes as on the lookup form, not the browser's picker (whose mm/dd/yyyy no hint
+    # can promise).
+    date_from = DateField(
+        "From",
+        validators=[Optional(), DateWithin()],
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        render_kw=DATE_INPUT,
+        description="Optional. YYYY-MM-DD",
+    )
+    date_to = DateField(
+        "To (inclusive)",
+        validators=[Optional(), DateWithin()],
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        render_kw=DATE_INPUT,
+        description="Optional. YYYY-MM-DD",
+    )
     outcome = SelectField(
         "Outcome",
         choices=[SelectChoice("", "Any")] + [SelectChoice(o, OUTCOME_WORDS[o]) for o in OUTCOMES],
@@ -56,7 +79,7 @@ class AuditFilterForm(FlaskForm):
     )
     kind = SelectField(
         "Kind",
-        choices=[SelectChoice("", "Any")] + [SelectChoice(k, k) for k in KINDS],
+        choices=[SelectChoice("", "Any")] + [SelectChoice(k, RECORD_KIND_WORDS[k]) for k in KINDS],
         validators=[Optional()],
     )
     # Choices from LOOKUP_REASONS, set by with_reasons(); "(none)" finds records without one.

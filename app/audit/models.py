@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
+from app.identifier_readings import KIND_WORDS
 
 # found_stale: the member was shown, with last-known figures for calls the upstream did not
 # answer (app/lookup/fetching/last_known.py).
@@ -27,6 +28,15 @@ OUTCOME_WORDS = {
 # (one record per run); history: a member's points History (the ledger) opened, audited as a
 # view of its own.
 KINDS = ("lookup", "export", "report", "view", "check", "history")
+# Each kind of record as the audit pages say it.
+RECORD_KIND_WORDS = {
+    "lookup": "lookup",
+    "export": "CSV export",
+    "report": "member report",
+    "view": "audit page view",
+    "check": "upstream check",
+    "history": "points History",
+}
 
 
 class AuditRecord(db.Model):
@@ -61,6 +71,16 @@ class AuditRecord(db.Model):
     def outcome_words(self) -> str:
         """The outcome as the audit pages say it."""
         return OUTCOME_WORDS.get(self.outcome, self.outcome.replace("_", " "))
+
+    @property
+    def kind_words(self) -> str:
+        """The kind of record as the audit pages say it."""
+        return RECORD_KIND_WORDS.get(self.kind, self.kind)
+
+    @property
+    def identifier_type_words(self) -> str:
+        """The identifier kind as staff say it: "mobile number", "Capillary customer id"."""
+        return KIND_WORDS.get(self.identifier_type, self.identifier_type.replace("_", " "))
 
 
 class AuditChainHead(db.Model):

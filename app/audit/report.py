@@ -5,8 +5,10 @@ Like the audit page, a typed identifier is posted, hashed and never put into a U
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
@@ -14,8 +16,9 @@ from werkzeug.wrappers import Response
 
 from app.audit.blueprint import bp
 from app.audit.forms import MemberReportForm
+from app.audit.matching import identifier_match, link_hashes, resolved_members, typed_hashes
 from app.audit.models import AuditRecord
-from app.audit.service import AuditUnavailable, identifier_hash, record_export
+from app.audit.service import AuditUnavailable, record_export
 from app.auth.access import current_staff
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -32,11 +35,21 @@ class StaffSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class KindCount:
+    """How many of the lookups were made by one kind of identifier."""
+
+    words: str  # "mobile number"
+    lookups: int
+
+
+@dataclass(frozen=True, slots=True)
 class MemberReport:
     """What the printed report shows."""
 
     member_id: int | None
     by_identifier: bool
+    resolved: list[int]  # the members the identifier given was recorded against
+    kinds: list[KindCount]
     records: list[AuditRecord]
     summaries: list[StaffSummary]
     made_at: datetime
@@ -46,12 +59,12 @@ class MemberReport:
     capped: bool
 
 
-def _records(member_id: int | None, digest: str | None) -> list[AuditRecord]:
+def _records(member_id: int | None, hashes: list[str], resolved: list[int]) -> list[AuditRecord]:
     matches = []
     if member_id is not None:
         matches.append(AuditRecord.member_id == member_id)
-    if digest:
-        matches.append(AuditRecord.identifier_hash == digest)
+    if hashes:
+        matches.append(identifier_match(hashes, resolved))
     query = (
         select(AuditRecord)
         # A member's points History is a look at them too (kind "history").
@@ -74,6 +87,12 @@ def summarise(records: list[AuditRecord]) -> list[StaffSummary]:
     return sorted(summaries, key=lambda s: (-s.lookups, s.username))
 
 
+def count_kinds(records: list[AuditRecord]) -> list[KindCount]:
+    """How many lookups each kind of identifier made, most used first."""
+    counts = Counter(record.identifier_type_words for record in records)
+    return [KindCount(words, n) for words, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]
+
+
 def _oldest_kept() -> datetime | None:
     return db.session.scalar(select(AuditRecord.at).order_by(AuditRecord.id).limit(1))
 
@@ -89,7 +108,8 @@ def member_report_search() -> Response | tuple[str, int]:
     if form.member_id.data is not None:
         query["member_id"] = form.member_id.data
     if typed := (form.identifier.data or "").strip():
-        query["identifier_hash"] = identifier_hash(typed)
+        # Every reading the lookup form would make of it: one link value each.
+        query["identifier_hash"] = typed_hashes(typed)
     return redirect(url_for("audit.member_report", **query), code=303)
 
 
@@ -101,23 +121,30 @@ def member_report() -> tuple[str, int]:
     form = MemberReportForm(request.args, meta={"csrf": False})
     if not request.args:
         return render_template("audit/member_report.html", form=form, report=None), 200
-    if not form.validate():
+    hashes = link_hashes(request.args.getlist("identifier_hash"))
+    if not form.validate() or hashes is None:
+        if hashes is None and not form.identifier_hash.errors:
+            form.identifier_hash.errors = ["This link is damaged."]
         return render_template("audit/member_report.html", form=form, report=None), 400
-    digest = (form.identifier_hash.data or "").strip().lower() or None
-    records = _records(form.member_id.data, digest)
+    resolved = resolved_members(hashes)
+    records = _records(form.member_id.data, hashes, resolved)
     try:
         record_export(
             member_id=form.member_id.data,
             rows=len(records),
             kind="report",
-            identifier_hash=digest,
+            # The first reading of what was typed; every reading in the filters.
+            identifier_hash=hashes[0] if hashes else None,
+            filters=urlencode([("identifier_hash", digest) for digest in hashes]) or None,
         )
     except AuditUnavailable:
         abort(503, description="The audit trail cannot be written, so the report cannot be made.")
     staff = current_staff()
     report = MemberReport(
         member_id=form.member_id.data,
-        by_identifier=digest is not None,
+        by_identifier=bool(hashes),
+        resolved=[m for m in resolved if m != form.member_id.data],
+        kinds=count_kinds(records),
         records=records,
         summaries=summarise(records),
         made_at=utcnow(),

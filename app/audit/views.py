@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response as Redirect
 
 from app.audit.blueprint import bp
 from app.audit.forms import NO_REASON, AuditFilterForm
+from app.audit.matching import identifier_match, link_hashes, resolved_members, typed_hashes
 from app.audit.models import AuditRecord
-from app.audit.service import AuditUnavailable, identifier_hash, record_export
+from app.audit.service import AuditUnavailable, record_export
 from app.auth.preferences import filter_zone, in_viewer_zone
 from app.dbtypes import utcnow
 from app.extensions import db, limiter
@@ -60,17 +61,20 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), filter_zone()).astimezone(UTC)
 
 
-def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
-    """The records matching the form's filters, newest first."""
+def _filtered(form: AuditFilterForm, hashes: list[str]) -> Select[tuple[AuditRecord]]:
+    """The records matching the form's filters, newest first; hashes: the identifier's
+    readings, which match the members they were recorded against too (app/audit/matching)."""
     query = select(AuditRecord).order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
     if form.staff.data and form.staff.data.strip():
+        # By the start of the name, as the field's hint says (names are stored lower-case).
+        prefix = form.staff.data.strip().lower()
         query = query.where(
-            func.lower(AuditRecord.staff_username) == form.staff.data.strip().lower()
+            func.lower(AuditRecord.staff_username).startswith(prefix, autoescape=True)
         )
     if form.member_id.data is not None:
         query = query.where(AuditRecord.member_id == form.member_id.data)
-    if digest := (form.identifier_hash.data or "").strip().lower():
-        query = query.where(AuditRecord.identifier_hash == digest)
+    if hashes:
+        query = query.where(identifier_match(hashes, resolved_members(hashes)))
     if form.date_from.data:
         query = query.where(AuditRecord.at >= _start_of(form.date_from.data))
     if form.date_to.data:
@@ -88,7 +92,20 @@ def _filtered(form: AuditFilterForm) -> Select[tuple[AuditRecord]]:
 
 def _filter_args(values: MultiDict[str, str]) -> dict[str, Any]:
     """The filters among values, to carry into page links and the export link."""
-    return {k: v for k in FILTER_FIELDS if (v := values.get(k, "").strip())}
+    found: dict[str, Any] = {k: v for k in FILTER_FIELDS if (v := values.get(k, "").strip())}
+    if hashes := [v for v in values.getlist("identifier_hash") if v.strip()]:
+        found["identifier_hash"] = hashes  # one per reading of the identifier typed
+    return found
+
+
+def _link_hashes(form: AuditFilterForm) -> list[str] | None:
+    """The link's identifier readings; None (and the field's error) when one is damaged."""
+    hashes = link_hashes(request.args.getlist("identifier_hash"))
+    if hashes is None and not form.identifier_hash.errors:
+        form.identifier_hash.errors = [
+            "This link's identifier filter is damaged; clear it and type the identifier again."
+        ]
+    return hashes
 
 
 def _audit_viewing(form: AuditFilterForm, filters: dict[str, Any], rows: int, kind: str) -> None:
@@ -116,11 +133,14 @@ def index() -> tuple[str, int]:
     """The audit trail, newest first, filtered and paginated."""
     form = _query_form()
     valid = form.validate()
+    hashes = _link_hashes(form)
+    valid = valid and hashes is not None
     page = page_number(request.args)
     pagination = None
     if valid:
+        assert hashes is not None
         pagination = db.paginate(
-            _filtered(form),
+            _filtered(form, hashes),
             page=page,
             per_page=current_app.config["AUDIT_PAGE_SIZE"],
             error_out=False,
@@ -148,7 +168,7 @@ def search() -> Redirect | tuple[str, int]:
         return _render_page(form, None, None), 400
     filters = _filter_args(request.form)
     if typed := (form.identifier.data or "").strip():
-        filters["identifier_hash"] = identifier_hash(typed)
+        filters["identifier_hash"] = typed_hashes(typed)
     return redirect(url_for("audit.index", **filters), code=303)
 
 
@@ -164,8 +184,24 @@ def _render_page(form: AuditFilterForm, pagination: Any, filters: dict[str, Any]
         export_url=url_for("audit.export", **filters) if filters is not None else None,
         zone=filter_zone(),
         identifier_filtered=identifier_filtered,
+        identifier_hashes=(filters or {}).get("identifier_hash", []),
+        scope_words=_scope_words,
         clear_identifier_url=url_for("audit.index", **without_identifier),
     )
+
+
+def _scope_words(scope: str) -> str:
+    """A recorded program scope in words: "All programs", "Gold Club (2199)"."""
+    if scope == "all":
+        return "All programs"
+    if scope == "default":
+        return "Default program"
+    if scope == "none":
+        return "none (refused)"
+    if scope.isdigit():
+        name = current_app.config["CAPILLARY_PROGRAMS"].get(int(scope))
+        return f"{name} ({scope})" if name else f"Program {scope}"
+    return scope
 
 
 def _csv_cell(value: object) -> str:
@@ -173,7 +209,8 @@ def _csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return in_viewer_zone(value).isoformat()
+        # In the reader's zone, to the second, with its offset: what a spreadsheet reads.
+        return in_viewer_zone(value).isoformat(sep=" ", timespec="seconds")
     if isinstance(value, int):
         return str(value)
     text = str(value)
@@ -192,10 +229,11 @@ def _export_limit() -> str:
 def export() -> Response:
     """The filtered audit trail as CSV; the export itself is audited first."""
     form = _query_form()
-    if not form.validate():
+    hashes = _link_hashes(form) if form.validate() else None
+    if hashes is None:
         abort(400, description="The filters are not valid; correct them on the audit page.")
     records = db.session.scalars(
-        _filtered(form).limit(current_app.config["AUDIT_EXPORT_MAX_ROWS"])
+        _filtered(form, hashes).limit(current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     ).all()
     try:
         _audit_viewing(form, _filter_args(request.args), len(records), "export")

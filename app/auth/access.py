@@ -9,13 +9,14 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.auth import proxy_headers
+from app.auth import proxy_headers, resume
 from app.auth.account_rows import account_rows
 from app.auth.models import ROLES, ProxyStaff, StaffUser
 from app.extensions import db
@@ -190,12 +191,15 @@ def _guard_local() -> Response | None:
     last_seen = session.get(LAST_SEEN_KEY)
     if not isinstance(last_seen, int) or now - last_seen > idle_limit:
         next_url = _here()
+        username = current_user.username
         logout_user()
         session.clear()
+        # A POST (Enter on the lookup, Refresh) comes back to its page, what was typed kept.
+        next_url = next_url or resume.stash(username)
+        minutes = current_app.config["SESSION_IDLE_MINUTES"]
         flash(
-            "You were signed out after "
-            f"{current_app.config['SESSION_IDLE_MINUTES']} minutes without activity. "
-            "Sign in again to carry on.",
+            f"You were signed out after {_minutes(minutes)} without "
+            "activity. Sign in again to carry on.",
             "info",
         )
         return redirect(url_for("auth.login", next=next_url))
@@ -204,6 +208,12 @@ def _guard_local() -> Response | None:
         # time; a minute's resolution is plenty for an idle limit counted in minutes.
         session[LAST_SEEN_KEY] = now
     return None
+
+
+def _minutes(number: int) -> str:
+    """'1 minute', '30 minutes': the plural by the locale's rule (Babel), as app.formatting."""
+    one = Locale.parse(current_app.config["NUMBER_LOCALE"]).plural_form(number) == "one"
+    return f"{number} {'minute' if one else 'minutes'}"
 
 
 def _max_seconds() -> float:

@@ -29,7 +29,8 @@ def setup(token: str) -> Response | tuple[str, int]:
         abort(404)
     user, in_time = staffing.user_for_link(token)
     if user is None:
-        abort(404, description="This link is not valid: it was used already or replaced.")
+        # Said in words, not a plain "page not found": the owner learns what to do next.
+        return render_template("auth/setup_used.html"), 404
     if not in_time:
         return render_template("auth/setup_expired.html"), 410
     form = NewPasswordForm()

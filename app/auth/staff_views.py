@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth import staffing, throttle
 from app.auth.access import requires
 from app.auth.blueprint import bp
-from app.auth.models import StaffEvent, StaffUser
+from app.auth.models import NO_PASSWORD, StaffEvent, StaffUser
 from app.auth.staff_forms import AddStaffForm, ConfirmedForm, RoleForm, StaffActionForm
 from app.extensions import db
 
@@ -61,9 +61,11 @@ def _confirm_page(form: ConfirmedForm, question: str, button: str, action_url: s
     )
 
 
-def _setup_link_page(user: StaffUser, token: str, status: int = 200) -> tuple[str, int]:
+def _setup_link_page(
+    user: StaffUser, token: str, status: int = 200, note: str | None = None
+) -> tuple[str, int]:
     link = url_for("auth.setup", token=token, _external=True)
-    return render_template("auth/setup_link.html", user=user, link=link), status
+    return render_template("auth/setup_link.html", user=user, link=link, note=note), status
 
 
 @bp.route("/admin/staff/new", methods=["GET", "POST"])
@@ -75,6 +77,11 @@ def staff_new() -> str | tuple[str, int]:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/staff_new.html", form=form), status
+    try:  # before the confirmation: "Add alice?" must not be asked of a name that is taken
+        staffing.check_new_name(form.username.data)
+    except staffing.ChangeRefused as exc:
+        form.username.errors.append(str(exc))
+        return render_template("auth/staff_new.html", form=form), 409
     if not form.confirmed:
         question = f"Add {form.username.data} as {form.role.data}?"
         return _confirm_page(form, question, "Add account", url_for("auth.staff_new")), 200
@@ -146,6 +153,9 @@ def staff_act(user_id: int, action: str) -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400, description="The form had expired; try again.")
     question, button = ACTIONS[action]
+    no_password = action == "reactivate" and user.password_hash.startswith(NO_PASSWORD)
+    if no_password:
+        question = "Reactivate {name}? They have no password yet: you get a new link for them."
     if not form.confirmed:
         url = url_for("auth.staff_act", user_id=user.id, action=action)
         return _confirm_page(form, question.format(name=user.username), button, url)
@@ -156,6 +166,15 @@ def staff_act(user_id: int, action: str) -> Response | str | tuple[str, int]:
             return _refused(user, exc)
         return _setup_link_page(user, token)
     change = getattr(staffing, action)
+    if no_password:
+        # Signing in needs a password they never set (or a reset voided): a new link, shown.
+        try:
+            staffing.reactivate(user)
+            token = staffing.reset(user)
+        except staffing.ChangeRefused as exc:
+            return _refused(user, exc)
+        note = f"{user.username} is reactivated. They have no password yet: give them this link."
+        return _setup_link_page(user, token, note=note)
     return _apply(user, lambda: change(user), DONE[action])
 
 

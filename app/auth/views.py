@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from app.auth import throttle
+from app.auth import resume, throttle
 from app.auth.access import (
     LAST_SEEN_KEY,
     SIGNED_IN_KEY,
@@ -78,7 +78,9 @@ def login() -> Response | str | tuple[str, int]:
                 throttle.record_attempt(username, address, succeeded=True)
                 user.last_login_at = utcnow()
                 db.session.commit()
-                session.clear()  # nothing from before sign-in carries over
+                kept = resume.carry_over()  # what was typed when the session ended, if any
+                session.clear()  # nothing else from before sign-in carries over
+                resume.keep_for(kept)
                 login_user(user)
                 session[LAST_SEEN_KEY] = session[SIGNED_IN_KEY] = int(utcnow().timestamp())
                 logger.info("Staff %s signed in from %s", username, address)

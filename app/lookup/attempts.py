@@ -27,6 +27,7 @@ class Attempts:
     matched: Candidate
     tried: tuple[Candidate, ...]
     out_of_time: bool  # readings were left untried because the page deadline had passed
+    untried: tuple[Candidate, ...] = ()  # those readings
 
 
 def member_ref(candidate: Candidate, second: Identifier | None, source: str) -> MemberRef:
@@ -59,7 +60,8 @@ def look_up_candidates(
         left = deadline - (time.monotonic() - started)
         if index and left <= 0:
             assert result is not None
-            return Attempts(result, tried[-1], tuple(tried), out_of_time=True)
+            untried = tuple(candidates[index:])
+            return Attempts(result, tried[-1], tuple(tried), out_of_time=True, untried=untried)
         tried.append(candidate)
         result = look_up(
             member_ref(candidate, second, source),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, has_app_context
 from wtforms import Field
 
+from app import clock
 from app.capillary import (
     RETRY_POLICY,
     AccessDenied,
@@ -23,6 +24,7 @@ from app.clock import today
 from app.explanations import explain
 from app.formatting import format_date
 from app.lookup.detect import KIND_WORDS, Candidate
+from app.lookup.fetching.outcome import MemberData
 from app.lookup.fetching.scope import latest_end_date
 from app.lookup.forms import LookupForm
 from app.lookup.identifiers import CUSTOMER_ID
@@ -43,13 +45,22 @@ class FormFailure:
     field_id: str | None = None  # the form field whose own message says what to fix
     field_message: str | None = None  # ...and that message, shown next to the field
     next_steps: tuple[str, ...] = field(default=())  # what to try, for "not found"
+    at: datetime | None = None  # when it failed, for "Try again" and a ticket
+    failed_parts: str | None = None  # "the balance and the promised-points timeline"
+    retry: bool = False  # nothing typed is wrong: the same lookup may work in a moment
+    retry_kind: str | None = None  # "Try again as <kind>": the reading that ran out of time
+    retry_words: str | None = None  # that kind in words
 
 
 def explain_failure(
-    error: CapillaryError, form: LookupForm, tried: Sequence[Candidate] = ()
+    error: CapillaryError,
+    form: LookupForm,
+    tried: Sequence[Candidate] = (),
+    data: MemberData | None = None,
 ) -> FormFailure:
     """What the failed lookup's page says: the field at fault and its message (or, for "not
-    found", once what to try next) and the page's status. The form is read, never changed."""
+    found", once what to try next) and the page's status; for an outage also when, which
+    calls failed, and "Try again". The form is read, never changed."""
     status = 502
     title = "The loyalty system could not answer"
     blamed: Field | None = None
@@ -101,6 +112,9 @@ def explain_failure(
         error.status,
         field_id=blamed.id if blamed is not None else None,
         field_message=message,
+        at=clock.now(),
+        failed_parts=failed_parts(data) if data is not None and blamed is None else None,
+        retry=blamed is None and status >= 500,
     )
 
 
@@ -128,6 +142,54 @@ def dual_eligibility_text() -> str:
         "the organisation's primary one is answered “not found” even when the member "
         "exists. Look up by the primary identifier, or add it as the second identifier."
     )
+
+
+def out_of_time(
+    error: CapillaryError | None,
+    tried: Sequence[Candidate],
+    untried: Sequence[Candidate],
+    form: LookupForm,
+) -> FormFailure | None:
+    """Slow is not "not found": some readings found nobody, the next one ran out of the page's
+    time (never tried, or timed out). Say which, and offer that reading on its own."""
+    if untried and isinstance(error, MemberNotFound):
+        missed, slow = tried, untried[0]
+    elif isinstance(error, UpstreamTimeout) and len(tried) > 1:
+        missed, slow = tried[:-1], tried[-1]
+    else:
+        return None
+    title = f"Not found as {_a(_kinds(missed))}; the {slow.words} check took too long"
+    return FormFailure(
+        504,
+        title,
+        "The loyalty system answered slowly, so Points Desk ran out of time before it could "
+        f"check the {slow.words}. This does not mean there is no such member: try the "
+        f"{slow.words} on its own.",
+        error.code if isinstance(error, UpstreamTimeout) else None,
+        error.request_id if isinstance(error, UpstreamTimeout) else None,
+        None,
+        at=clock.now(),
+        retry_kind=slow.kind,
+        retry_words=slow.words,
+    )
+
+
+def _a(words: str) -> str:
+    return f"an {words}" if words[:1] in "aeiou" else f"a {words}"
+
+
+def failed_parts(data: MemberData) -> str | None:
+    """Which of the lookup's calls failed, in words: 'the balance and the timeline'."""
+    parts = []
+    if not data.scope_balance.ok:
+        parts.append("the points balance")
+    if any(not o.ok for o in data.program_balances.values() if o is not data.scope_balance):
+        parts.append("the balances per program")
+    if not data.schedule.ok:
+        parts.append("the promised-points timeline")
+    if not parts:
+        return None
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 def _kinds(tried: Sequence[Candidate]) -> str:

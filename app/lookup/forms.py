@@ -51,14 +51,14 @@ class LookupForm(FlaskForm):
     second_identifier = StringField("Second identifier", validators=[Length(max=300)])
     program = SelectField("Program")
     start_date = DateField(
-        "Pending points from",
+        "Promised points from",
         validators=[Optional()],
         format=DATE_FORMAT,
         widget=TextInput(),
         render_kw=DATE_INPUT,
     )
     end_date = DateField(
-        "Pending points until",
+        "Promised points until",
         validators=[Optional()],
         format=DATE_FORMAT,
         widget=TextInput(),

@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from app.audit.models import AuditRecord
 from app.audit.service import members_recently_shown
+from app.extensions import db
 from app.lookup.fetching.scope import LookupParams, program_from_text, scope_label
 
 KEEP = 10
@@ -40,3 +43,19 @@ def recent_for(username: str, programs: Mapping[int, str]) -> list[RecentItem]:
         params = _params(record)
         items.append(RecentItem(record.member_id, params, scope_label(params, programs), record.at))
     return items
+
+
+def last_program(username: str) -> str | None:
+    """The program scope of the staff member's last lookup ("all", "2199", "default"), the
+    choice the lookup form starts on next; None before their first lookup."""
+    query = (
+        select(AuditRecord.program_scope)
+        .where(
+            AuditRecord.staff_username == username,
+            AuditRecord.kind == "lookup",
+            AuditRecord.program_scope != "none",  # refused before any program was read
+        )
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from app import clock, metrics
+from app.auth import resume
 from app.auth.access import current_staff
 from app.auth.preferences import viewer_zone
 from app.capillary import CapillaryError, Identifier
@@ -18,13 +20,13 @@ from app.lookup.attempts import look_up_candidates
 from app.lookup.audited import AuditedLookup, look_up, record_refused
 from app.lookup.blueprint import bp
 from app.lookup.bulkhead import TurnedAway, bounded
-from app.lookup.failures import FormFailure, explain_failure
+from app.lookup.failures import FormFailure, explain_failure, out_of_time
 from app.lookup.fetching.outcome import MemberData
 from app.lookup.fetching.scope import VIEW_FORM_DATES, InvalidParameters, LookupParams
 from app.lookup.forms import LookupForm
 from app.lookup.page.model import MemberPage, build_page
 from app.lookup.page.summary import ticket_summary
-from app.lookup.recent import RecentItem, recent_for
+from app.lookup.recent import RecentItem, last_program, recent_for
 
 # The token of the receipt a lookup POST stored for the page it redirects to: that page is
 # the same lookup, so it writes no second audit record (see app/lookup/receipts.py).
@@ -100,10 +102,62 @@ def _recent() -> list[RecentItem]:
     return recent_for(staff.username, current_app.config["CAPILLARY_PROGRAMS"])
 
 
+def _start_program(form: LookupForm) -> LookupForm:
+    """Start the program on the staff member's last choice, else LOOKUP_DEFAULT_PROGRAM."""
+    staff = current_staff()
+    offered = {str(choice.value) for choice in form.program.choices}
+    for choice in (
+        last_program(staff.username) if staff is not None else None,
+        current_app.config["LOOKUP_DEFAULT_PROGRAM"],
+    ):
+        if choice in offered:
+            form.program.data = choice
+            break
+    return form
+
+
+# What the lookup form keeps over a sign-in when the idle limit ends the session on Enter.
+RESUMED_FIELDS = (
+    "identifier_type",
+    "identifier",
+    "program",
+    "start_date",
+    "end_date",
+    "second_identifier_type",
+    "second_identifier",
+    "reason",
+)
+
+
 @bp.get("/")
 def search() -> tuple[str, int]:
-    """The lookup form."""
-    return _render_search(_form())
+    """The lookup form; after a sign-in that ended a lookup, filled in as it was typed."""
+    staff = current_staff()
+    kept = resume.take("lookup.submit", staff.username) if staff is not None else None
+    if kept is None:
+        return _render_search(_start_program(_form()))
+    form = _form(formdata=None, data=_kept_data(kept))
+    return _render_search(form, notice="lookup/_resumed_notice.html")
+
+
+def _kept_data(kept: dict[str, str]) -> dict[str, object]:
+    """The kept fields as the form's data (dates read back, bad ones left out)."""
+    data: dict[str, object] = {k: v for k, v in kept.items() if k not in VIEW_FORM_DATES}
+    for name in VIEW_FORM_DATES:
+        try:
+            data[name] = date.fromisoformat(kept.get(name, ""))
+        except ValueError:
+            data[name] = None
+    return data
+
+
+resume.register("lookup.submit", page=lambda: url_for("lookup.search"), keep=RESUMED_FIELDS)
+resume.register(
+    "lookup.refresh",
+    page=lambda: url_for(
+        "lookup.member", member_id=request.view_args["member_id"], **request.args.to_dict()
+    ),
+)
 
 
 def _lookup_limit() -> str:
@@ -152,7 +206,8 @@ def submit() -> Response | tuple[str, int]:
         notice = "lookup/_not_recorded_notice.html"
         return _render_search(form, status=503, notice=notice, with_recent=False)
     if result.error is not None:
-        failure = explain_failure(result.error, form, attempts.tried)
+        failure = out_of_time(result.error, attempts.tried, attempts.untried, form)
+        failure = failure or explain_failure(result.error, form, attempts.tried, result.data)
         return _render_search(form, failure, failure.status)
     data = result.data
     matched = attempts.matched
@@ -247,7 +302,7 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
     if not result.recorded:
         return _not_recorded()
     if result.error is not None:
-        return _member_failure(member_id, params, result.error)
+        return _member_failure(member_id, params, result.error, result.data)
     if result.data.stale:
         metrics.stale_page()
     html = _member_html(result.data, date_error)
@@ -290,7 +345,9 @@ def give_reason(member_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("lookup.member", member_id=member_id, **params.to_query()))
 
 
-def _member_failure(member_id: int, params: LookupParams, error: CapillaryError) -> tuple[str, int]:
+def _member_failure(
+    member_id: int, params: LookupParams, error: CapillaryError, data: MemberData | None = None
+) -> tuple[str, int]:
     """The search page, filled in for this member, saying why their page cannot be shown."""
     form = _form(
         formdata=None,
@@ -300,7 +357,7 @@ def _member_failure(member_id: int, params: LookupParams, error: CapillaryError)
         start_date=params.start_date,
         end_date=params.end_date,
     )
-    failure = explain_failure(error, form)
+    failure = explain_failure(error, form, data=data)
     return _render_search(form, failure, failure.status)
 
 
@@ -320,7 +377,16 @@ def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
         summary=ticket_summary(page, looked_up),
         view_form=view_form,
         date_error=date_error is not None,
+        next_form=_next_caller_form(),
     )
+
+
+def _next_caller_form() -> LookupForm:
+    """The member page's search box for the next caller: the lookup form, its own ids."""
+    form = _start_program(_form(formdata=None))
+    for item in form:
+        item.id = f"next-{item.id}"
+    return form
 
 
 def _staff_name() -> str:

@@ -59,6 +59,23 @@
     button.hidden = false;
   }
 
+  // A one-time link in a read-only box (the staff pages): copy its value.
+  function wireInput(button) {
+    var input = document.getElementById(button.getAttribute("data-copy-input"));
+    var status = document.getElementById(button.getAttribute("data-copy-status"));
+    if (!input || !status) {
+      return;
+    }
+    button.addEventListener("click", function () {
+      copy(input.value, status, "Link copied. Hand it over by your usual secure channel.", function () {
+        input.select();
+        status.textContent = "Could not copy automatically. The link is selected: press Ctrl+C (or Cmd+C) to copy it.";
+      });
+    });
+    button.hidden = false;
+  }
+
+  document.querySelectorAll("button[data-copy-input]").forEach(wireInput);
   document.querySelectorAll("button[data-copy-target]").forEach(wireSummary);
   document.querySelectorAll("button[data-copy-link]").forEach(wireLink);
   document.querySelectorAll("button[data-print]").forEach(wirePrint);

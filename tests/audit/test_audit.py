@@ -6,6 +6,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -250,13 +251,17 @@ def test_other_filters_keep_the_identifier_hash_until_it_is_cleared(app, admin_c
     assert [
         (r.select_one(".audit-kind").get_text(), r.select_one(".audit-member-id").get_text())
         for r in rows
-    ] == [("view", ""), ("lookup", "1")]
+    ] == [("audit page view", ""), ("lookup", "1")]
     assert page.select_one(".identifier-filter a")["href"] == f"/admin/audit?staff={ADMIN}"
-    # A newly typed identifier replaces the hash.
+    # A newly typed identifier replaces the hash: one per reading the lookup form makes of it
+    # (a national mobile with the default country code, or a customer id).
     response = admin_client.post(
         "/admin/audit", data={"identifier_hash": digest, "identifier": "9876543210"}
     )
-    assert response.location == f"/admin/audit?identifier_hash={_hash(app, '9876543210')}"
+    assert response.location == (
+        f"/admin/audit?identifier_hash={_hash(app, '919876543210')}"
+        f"&identifier_hash={_hash(app, '9876543210')}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -408,7 +413,7 @@ def test_an_export_is_itself_audited(app, admin_client, trail):
     assert export.identifier_hash is None
     # And shows up on the page under its own kind.
     rows = _rows(admin_client.get("/admin/audit", query_string={"kind": "export"}))
-    assert rows == [{"staff": ADMIN, "member_id": "2", "outcome": "found", "kind": "export"}]
+    assert rows == [{"staff": ADMIN, "member_id": "2", "outcome": "found", "kind": "CSV export"}]
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(app, admin_client):
@@ -495,3 +500,35 @@ def test_csv_exports_are_rate_limited_per_manager(make_app):
     client = sign_in(app.test_client(), ADMIN)
     answers = [client.get("/admin/audit.csv").status_code for _ in range(3)]
     assert answers == [200, 200, 429]
+
+
+def test_filters_in_words_dates_as_typed_staff_by_prefix_and_csv_to_the_second(
+    app, admin_client, trail
+):
+    page = soup(admin_client.get("/admin/audit"))
+    # Dates are text boxes with the lookup form's format, not the browser's own picker.
+    for name in ("date_from", "date_to"):
+        box = page.select_one(f"input#{name}")
+        assert box["type"] == "text" and box["inputmode"] == "numeric"
+        assert page.select_one(f"#{name}-hint").get_text() == "Optional. YYYY-MM-DD"
+    assert "start of the name" in page.select_one("#staff-hint").get_text()
+    kinds = [o.get_text() for o in page.select("#kind option")]
+    assert kinds == [
+        "Any",
+        "lookup",
+        "CSV export",
+        "member report",
+        "audit page view",
+        "upstream check",
+        "points History",
+    ]
+    # Words, not codes, in the rows.
+    cells = {c.get_text() for c in page.select("td.audit-identifier-type, td.audit-program")}
+    assert not cells & {"customer_id", "all", "found_stale"}
+    # The start of a name finds its records.
+    by_prefix = _rows(admin_client.get("/admin/audit", query_string={"staff": AGENT[:4]}))
+    assert by_prefix and {row["staff"] for row in by_prefix} == {AGENT}
+    # CSV times: the reader's zone, whole seconds, the offset said.
+    rows = _csv(admin_client.get("/admin/audit.csv"))
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d", row["at"]), row["at"]

@@ -151,6 +151,47 @@ def test_the_who_looked_at_this_member_report(desk, upstream):
     assert kinds == [("report", MANAGER), ("report", MANAGER)]
 
 
+@pytest.mark.parametrize(
+    "typed", ["98000 00001", "09800000001", "9800000001", "0091 98000 00001", "+91 98000-00001"]
+)
+def test_the_report_and_the_filter_read_identifiers_as_the_lookup_form_does(desk, upstream, typed):
+    """Any spelling the lookup form finds the member by finds their lookups, by any kind."""
+    member = demo.MEMBER_MULTI_PROGRAM
+    agent = sign_in(desk.test_client(), AGENT)
+    _lookup(agent, reason="Member called")  # by mobile
+    auto = {"identifier_type": "auto", "reason": "Complaint"}
+    _lookup(agent, identifier="card-1001", **auto)  # by card, typed in lower case
+    _lookup(agent, identifier="Asha.Rao@example.com", **auto)  # by email
+    assert agent.get(f"/members/{member}").status_code == 200  # by the member page's link
+    _lookup(agent, identifier="919800000002", reason="At the till")  # another member
+    manager = sign_in(desk.test_client(), MANAGER)
+
+    response = manager.post("/admin/audit/member", data={"identifier": typed})
+    assert response.status_code == 303
+    assert "98000" not in response.headers["Location"]
+    report = soup(manager.get(response.headers["Location"])).select_one("#member-report")
+    assert normalize_spaces(report.select_one("#report-count").get_text()) == "4"
+    assert report.select_one("#report-empty") is None
+    assert f"member {member}" in normalize_spaces(report.select_one("#report-title").get_text())
+    # Printed, the page says whose report it is at the top.
+    heading = soup(manager.get(response.headers["Location"])).select_one("h1").get_text()
+    assert normalize_spaces(heading) == f"Who looked at member {member}"
+    kinds = [k.get_text() for k in report.select("#report-kinds .report-kind")]
+    assert sorted(kinds) == [
+        "Capillary customer id: 1",
+        "card number: 1",
+        "email address: 1",
+        "mobile number: 1",
+    ]
+    used = [r.select_one(".report-identifier-type").text for r in report.select("tr.report-row")]
+    assert used == ["mobile number", "card number", "email address", "Capillary customer id"]
+
+    # The audit page's identifier filter reads it the same way.
+    response = manager.post("/admin/audit", data={"identifier": typed, "kind": "lookup"})
+    rows = soup(manager.get(response.headers["Location"])).select("tr.audit-row")
+    assert [r.select_one(".audit-member-id").get_text() for r in rows] == [str(member)] * 4
+
+
 def test_the_report_needs_something_to_report_on(desk):
     manager = sign_in(desk.test_client(), MANAGER)
     response = manager.post("/admin/audit/member", data={})

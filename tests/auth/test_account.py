@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -119,3 +120,29 @@ def test_without_a_choice_the_desk_zone_applies(make_app):
         "The desk's default (America/New_York)"
     )
     assert "UTC-0" in account.select_one("#now-in-zone").get_text()
+
+
+def test_one_time_zone_rule_stated_and_labelled(app, admin_client, upstream):
+    """Points dates in the program's zone, staff activity in the viewer's: each says which."""
+    admin_client.post("/account/timezone", data={"timezone": "America/New_York"})
+    rule = normalize_spaces(soup(admin_client.get("/account")).select_one("#zone-rule").get_text())
+    assert "Your time zone (America/New_York) is used for every moment of staff activity" in rule
+    assert "The loyalty program's time zone (Asia/Kolkata) is used for the member's points" in rule
+    member = soup(admin_client.get("/members/700000001"))
+    # The conversion date keeps the program's zone; "as of" is the viewer's, and says so.
+    assert member.select_one("#answer-next .conversion-zone").get_text() == "(IST, UTC+05:30)"
+    assert normalize_spaces(member.select_one("#as-of").find_previous("dt").get_text()) == (
+        "As of (your time zone)"
+    )
+    assert re.search(r"\(E[SD]T, UTC-0[45]:00\)", member.select_one("#as-of").get_text())
+    labels = {
+        "/admin/audit": "#audit-zone",
+        "/admin/audit/member?member_id=700000001": "#report-zone",
+        "/admin/staff": "#staff-zone",
+        "/admin/trail": "#trail-zone",
+        "/": "#recent-zone",
+    }
+    for path, selector in labels.items():
+        label = soup(admin_client.get(path)).select_one(selector)
+        assert label is not None, path
+        assert "America/New_York" in label.get_text(), path

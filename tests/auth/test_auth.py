@@ -313,3 +313,9 @@ def test_signing_in_starts_a_fresh_session(app, anon_client):
     _login(anon_client, AGENT)
     with anon_client.session_transaction() as session:
         assert "planted" not in session
+
+
+def test_the_sign_in_page_puts_the_cursor_in_the_user_name(anon_client):
+    page = soup(anon_client.get("/login"))
+    assert page.select_one("input#username").has_attr("autofocus")
+    assert not page.select_one("input#password").has_attr("autofocus")

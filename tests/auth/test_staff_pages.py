@@ -95,7 +95,9 @@ def test_a_setup_link_expires(app, admin_client, clock):
 
 
 def test_an_existing_name_cannot_be_added_again(admin_client):
-    response = _confirm(admin_client, "/admin/staff/new", username=AGENT, role="admin")
+    # Even a confirmation posted without its question (a replayed form) is refused.
+    fields = {"username": AGENT, "role": "admin", "confirm": "yes"}
+    response = admin_client.post("/admin/staff/new", data=fields)
     assert response.status_code == 409
     errors = soup(response).select_one("#username-error").get_text()
     assert "already a staff account" in errors
@@ -299,3 +301,40 @@ def test_out_of_range_numbers_in_staff_links_are_a_4xx(admin_client, url, status
     response = admin_client.get(url)
     assert response.status_code == status
     assert soup(response).select_one(".error-message")
+
+
+def test_a_used_setup_link_says_so_and_what_to_do(app, admin_client):
+    response = _confirm(admin_client, "/admin/staff/new", username="once.olga", role="agent")
+    path = _setup_link(response)
+    owner = app.test_client()
+    owner.post(path, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    again = owner.get(path)
+    assert again.status_code == 404
+    page = soup(again)
+    assert page.select_one("h1").get_text() == "This link was used already or replaced"
+    assert "ask an admin for a new link" in normalize_spaces(page.select_one("#setup-used").text)
+
+
+def test_reactivating_an_account_without_a_password_gives_its_new_link(app, admin_client):
+    agent = _user(app, AGENT)
+    assert _confirm(admin_client, f"/admin/staff/{agent.id}/reset").status_code == 200
+    assert _confirm(admin_client, f"/admin/staff/{agent.id}/deactivate").status_code == 303
+    question = admin_client.post(f"/admin/staff/{agent.id}/reactivate", data={})
+    assert "no password yet" in soup(question).select_one("#confirm-question").get_text()
+    response = _confirm(admin_client, f"/admin/staff/{agent.id}/reactivate")
+    assert response.status_code == 200
+    page = soup(response)
+    assert "no password yet" in page.select_one("#setup-note").get_text()
+    path = _setup_link(response)
+    button = page.select_one("button#copy-setup-link")
+    assert button["data-copy-input"] == "setup-link"
+    app.test_client().post(path, data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert _try_sign_in(app, AGENT, NEW_PASSWORD).status_code == 302
+
+
+def test_a_taken_name_is_refused_before_the_confirmation(admin_client):
+    response = admin_client.post("/admin/staff/new", data={"username": AGENT, "role": "agent"})
+    assert response.status_code == 409
+    page = soup(response)
+    assert page.select_one("#confirm-question") is None
+    assert "already a staff account" in page.select_one("#username-error").get_text()

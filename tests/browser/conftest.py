@@ -6,10 +6,12 @@ Playwright's own browser download cannot work here, so it drives the `chromium` 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +46,9 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+# The live app, for making staff: each test signs in as an agent of its own, because the
+# lookup form starts on that staff member's last program (app/lookup/recent.last_program).
+_LIVE: dict[str, Flask] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -93,6 +98,9 @@ def live_server(
         add_staff(ADMIN, "admin")
     # One access-log line per request would bury the failures in the output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The tests import this file as tests.browser.conftest, pytest as a conftest of its own:
+    # sign_in() reads the app from the former.
+    importlib.import_module("tests.browser.conftest")._LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -156,13 +164,23 @@ def page(new_context):
     return new_context().new_page()
 
 
-def sign_in(page, username: str = AGENT, password: str = TEST_PASSWORD) -> None:
-    """Sign in through the login form, as a person would."""
+def fresh_agent() -> str:
+    """A new agent account, with no lookups (and so no last program) of its own yet."""
+    username = f"{AGENT}-{uuid.uuid4().hex[:8]}"
+    with importlib.import_module("tests.browser.conftest")._LIVE["app"].app_context():
+        add_staff(username, "agent")
+    return username
+
+
+def sign_in(page, username: str | None = None, password: str = TEST_PASSWORD) -> str:
+    """Sign in through the login form, as a person would (by default as a fresh agent)."""
+    username = username or fresh_agent()
     page.goto("/login")
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Look up a member").wait_for()
+    return username
 
 
 @pytest.fixture

@@ -89,8 +89,8 @@ def test_axe_login_page(page):
 def test_axe_lookup_form_empty_and_with_errors(agent_page):
     assert axe_violations(agent_page) == []
     agent_page.get_by_label("Identifier", exact=True).fill("not a phone")
-    agent_page.get_by_label("Pending points from").fill("2027-02-01")
-    agent_page.get_by_label("Pending points until").fill("2027-01-01")
+    agent_page.get_by_label("Promised points from").fill("2027-02-01")
+    agent_page.get_by_label("Promised points until").fill("2027-01-01")
     agent_page.get_by_role("button", name="Look up").click()
     expect(agent_page.get_by_role("alert").filter(has_text="Please check the form")).to_be_visible()
     assert axe_violations(agent_page) == []

@@ -57,7 +57,7 @@ def test_look_up_by_mobile_and_read_the_member_page(agent_page):
     expect(programs.locator("tfoot [data-col=total]")).to_have_text("6,751.125")
 
     # The chart is drawn, one bar per date in the table, each as tall as that day's total.
-    chart = page.get_by_role("img", name="Pending points by date")
+    chart = page.get_by_role("img", name="Promised points by date")
     expect(chart).to_be_visible()
     bars = page.locator("#timeline-chart rect.bar")
     days = timeline_days(page)
@@ -93,8 +93,8 @@ def test_switch_program_and_change_the_dates(agent_page):
 
     view.get_by_label("Program").select_option(label="All programs")
     start, end = all_days[1][0], all_days[3][0]
-    view.get_by_label("Pending points from").fill(start)
-    view.get_by_label("Pending points until").fill(end)
+    view.get_by_label("Promised points from").fill(start)
+    view.get_by_label("Promised points until").fill(end)
     view.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(rf"from={start}&to={end}"))
     expect(page.locator("#date-range")).to_be_visible()

@@ -127,7 +127,7 @@ def test_the_slip_shows_absolute_times_and_no_request_ids(agent_page, member):
     assert len(pdf.pages) == 1
     text = pdf.pages[0].extract_text()
     assert "Request id" not in text and "just now" not in text and "ago)" not in text
-    assert "Next:" in text or "No pending points" in text
+    assert "Next:" in text or "No promised points" in text
 
 
 def test_tablet_member_page_screenshot(new_context):

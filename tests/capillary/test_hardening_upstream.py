@@ -46,13 +46,13 @@ LEAKS = (
     "MaxRetry",
     "HTTPConnection",
 )
-OUR_SCRIPTS = {"/static/js/copy.js"}
+OUR_SCRIPTS = {"/static/js/copy.js", "/static/js/busy.js"}
 
 
 def injected(page) -> list[str]:
     """Markup no template of ours produces: foreign scripts, on* handlers, embeds."""
     found = [str(tag)[:80] for tag in page.select("script") if tag.get("src") is None]
-    found += [str(tag)[:80] for tag in page.select("script[src]") if "copy.js" not in tag["src"]]
+    found += [str(tag)[:80] for tag in page.select("script[src]") if tag["src"] not in OUR_SCRIPTS]
     found += [
         f"{tag.name}[{attr}]"
         for tag in page.find_all(True)

@@ -182,7 +182,7 @@ def test_the_who_looked_at_this_member_report_lists_history_views(app, client, u
     report = soup(manager.get(f"/admin/audit/member?member_id={ASHA}")).select_one("#member-report")
     assert normalize_spaces(report.select_one("#report-count").get_text()) == "2"
     looked_up_by = texts(report, "tr.report-row .report-identifier-type")
-    assert looked_up_by == ["mobile", "customer_id (points history)"]
+    assert looked_up_by == ["mobile number", "Capillary customer id (points history)"]
 
 
 def test_history_that_cannot_be_recorded_is_not_shown(app, client, upstream):

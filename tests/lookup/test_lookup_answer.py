@@ -48,9 +48,16 @@ def expected_next(upstream, member_id: int) -> str:
             past = True
             continue
         by_day[day][int(entry["programId"])] += entry["points"]
+    waiting = sum((t["points"] for t in raw.get("triggerBasedPointsList", [])), Decimal(0))
+    said = ""
+    if waiting:
+        said = f" {format_points(waiting, 'en_US')} points wait for an event (no date)."
     if not by_day:
+        if waiting and not past:
+            return said.strip()
         tail = "; some are past due (below)" if past else ""
-        return f"No pending points have a date to come{tail}."
+        other = "other " if waiting else ""
+        return f"No {other}promised points have a date to come{tail}.{said}"
     day = min(by_day)
     programs = by_day[day]
     points = format_points(sum(programs.values(), Decimal(0)), "en_US")
@@ -66,7 +73,8 @@ def expected_next(upstream, member_id: int) -> str:
             f"{NAMES.get(pid, f'Program {pid}')} {format_points(p, 'en_US')}"
             for pid, p in programs.items()
         )
-    return f"Next: {points} points {where} on {long_date(day)} (IST, UTC+05:30), {when}{split}."
+    zone = "(IST, UTC+05:30)"
+    return f"Next: {points} points {where} on {long_date(day)} {zone}, {when}{split}.{said}"
 
 
 def identifiers_of(member: demo.DemoMember) -> dict[str, tuple[str, str]]:
@@ -99,7 +107,8 @@ def _answers_first(client, upstream, member):
         page = soup(client.get(response.location))
         assert page.select_one("#member-id").get_text() == str(member.id), name
         assert page.select_one("#found-by").get_text() == f"Found by {kind}.", name
-        assert normalize_spaces(page.select_one("#answer-next").get_text()) == expected, name
+        said = " ".join(p.get_text() for p in page.select("#answer-next, #answer-waiting"))
+        assert normalize_spaces(said) == expected, name
 
 
 def test_the_answer_comes_before_the_figures_and_problems_before_the_answer(client, upstream):
@@ -118,15 +127,17 @@ def test_the_answer_comes_before_the_figures_and_problems_before_the_answer(clie
 def test_a_cross_program_sum_says_it_is_one(client, upstream):
     page = soup(client.get(f"/members/{demo.MEMBER_MULTI_PROGRAM}?program=all"))
     labels = [normalize_spaces(dt.get_text()) for dt in page.select("#answer dt")]
-    assert labels == ["Available now (all programs together)", "Pending (all programs together)"]
+    assert labels == ["Available now (all programs together)", "Promised (all programs together)"]
     last_column = page.select("#timeline-table thead")[0].select("th")[-1]
     assert normalize_spaces(last_column.get_text()) == "Available by then (all programs)"
     one = soup(client.get(f"/members/{demo.MEMBER_MULTI_PROGRAM}?program=1933"))
     assert [normalize_spaces(dt.get_text()) for dt in one.select("#answer dt")] == [
         "Available now",
-        "Pending",
+        "Promised",
     ]
-    assert "(Partner Rewards (1933))" in one.select_one("#answer-title").get_text()
+    assert normalize_spaces(one.select_one("#answer-title").get_text()) == (
+        "At a glance: Partner Rewards (1933)"
+    )
 
 
 def test_in_n_days_turns_over_at_midnight_in_the_display_zone(make_client, upstream, clock):
@@ -147,11 +158,11 @@ def test_past_due_lines_are_never_next(client, upstream):
     lines = [normalize_spaces(li.get_text()) for li in page.select("#past-due .past-due-line")]
     assert lines == [
         "300 points in Partner Rewards (1933): due on 8 Apr 2022 (IST, UTC+05:30), "
-        "still pending: check with the program team.",
+        "not converted yet: check with the program team.",
         "520 points in Gold Club (2199): due on 10 Apr 2022 (IST, UTC+05:30), "
-        "still pending: check with the program team.",
+        "not converted yet: check with the program team.",
         "75.5 points in Partner Rewards (1933): due on 2 May 2022 (IST, UTC+05:30), "
-        "still pending: check with the program team.",
+        "not converted yet: check with the program team.",
     ]
     assert normalize_spaces(page.select_one("#past-due-title").get_text()) == (
         "Past due: 895.5 points"
@@ -159,7 +170,7 @@ def test_past_due_lines_are_never_next(client, upstream):
     assert page.select("#timeline-table tbody.timeline-day") == []
     summary = page.select_one("#ticket-summary").get_text().splitlines()
     assert "Next conversions: none with a date" in summary
-    assert "Past due, still pending: 895.5 points (check with the program team)" in summary
+    assert "Past due, not converted yet: 895.5 points (check with the program team)" in summary
 
 
 def entry(points: str, at: str, program: int = 2199) -> ScheduleEntry:
@@ -261,3 +272,35 @@ def test_old_figures_are_called_out_at_the_top(make_client, upstream, clock):
 
 def test_sandbox_config_is_what_these_expectations_assume(upstream):
     assert sandbox_config(upstream)["CAPILLARY_PROGRAMS"] == NAMES
+
+
+def test_words_read_aloud_once_and_printed_as_dates(client, upstream):
+    """'Promised' as in the tiles; the scope not in double brackets; the zone said once; the
+    relative 'in N days' kept off the printed slip."""
+    page = soup(client.get(f"/members/{demo.MEMBER_MULTI_PROGRAM}"))
+    assert normalize_spaces(page.select_one("#answer-title").get_text()) == (
+        "At a glance: Gold Club (2199)"
+    )
+    assert normalize_spaces(page.select_one("#answer-pending dt").get_text()) == "Promised"
+    assert page.select_one("#tile-promised .tile-label").get_text() == "Promised"
+    zones = page.select("#answer .conversion-zone")
+    assert [z.get_text() for z in zones] == ["(IST, UTC+05:30)"]  # on the first line only
+    for when in page.select("#answer .conversion-when"):
+        assert when.find_parent(class_="no-print") is not None
+
+
+def test_a_month_heading_says_how_many_of_its_dates_are_printed(client, upstream):
+    page = soup(client.get(f"/members/{demo.MEMBER_LARGE_SCHEDULE}?program=all"))
+    printed = page.select("details.timeline-month")
+    cut = [
+        m
+        for m in printed
+        if "off-slip" not in m["class"] and m.select("tbody.timeline-day.off-slip")
+    ]
+    assert cut, "the soonest dates end inside a month"
+    for month in cut:
+        on_slip = len(month.select("tbody.timeline-day:not(.off-slip)"))
+        note = month.select_one("summary .month-slip-dates.print-only")
+        assert note is not None and note.get_text() == f", the soonest {on_slip} printed here"
+    whole = [m for m in printed if not m.select("tbody.timeline-day.off-slip")]
+    assert all(m.select_one(".month-slip-dates") is None for m in whole)

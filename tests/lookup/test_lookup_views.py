@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -9,8 +10,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app.config_rules import ConfigError
 from app.sandbox import data as demo
-from tests.conftest import frozen_today, normalize_spaces, sandbox_config, soup
+from tests.conftest import (
+    AGENT,
+    TEST_PASSWORD,
+    frozen_today,
+    normalize_spaces,
+    sandbox_config,
+    soup,
+)
 from tests.support.lookup_helpers import (
     LABEL_WARNING,
     MERGED_WARNING,
@@ -59,6 +68,38 @@ def test_search_page_offers_identifier_types_and_programs(client, upstream):
         "all": "All programs",
     }
     assert page.select_one("#program option[selected]")["value"] == "2199"
+
+
+def _chosen_program(client) -> str:
+    return soup(client.get("/")).select_one("#program option[selected]")["value"]
+
+
+def test_the_form_starts_on_each_staff_members_last_program(app, client, admin_client, upstream):
+    assert _chosen_program(client) == "2199"
+    found = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "919800000001", "program": "all"}
+    )
+    assert found.status_code == 302
+    assert _chosen_program(client) == "all"
+    # Another staff member keeps their own; a new sign-in of the same one keeps theirs.
+    assert _chosen_program(admin_client) == "2199"
+    again = app.test_client()
+    again.post("/login", data={"username": AGENT, "password": TEST_PASSWORD})
+    assert _chosen_program(again) == "all"
+    # Switching program on the member page is a choice too.
+    assert client.get("/members/700000001", query_string={"program": "890"}).status_code == 200
+    assert _chosen_program(client) == "890"
+
+
+def test_lookup_default_program_all_makes_all_programs_the_first_choice(make_client, upstream):
+    assert _chosen_program(make_client(LOOKUP_DEFAULT_PROGRAM="all")) == "all"
+    assert _chosen_program(make_client(LOOKUP_DEFAULT_PROGRAM="890")) == "890"
+
+
+@pytest.mark.parametrize("bad", ["everything", "4242", "-1"])
+def test_a_bad_lookup_default_program_refuses_to_start(make_app, bad):
+    with pytest.raises(ConfigError, match="LOOKUP_DEFAULT_PROGRAM"):
+        make_app(LOOKUP_DEFAULT_PROGRAM=bad)
 
 
 @pytest.mark.parametrize(
@@ -345,12 +386,12 @@ def test_documented_schedule_member_in_legacy_date_format(client, upstream):
     assert line["data-date"] == "2022-04-10" and line["data-program-id"] == "2199"
     assert normalize_spaces(line.get_text()) == (
         "520 points in Gold Club (2199): due on 10 Apr 2022 (IST, UTC+05:30), "
-        "still pending: check with the program team."
+        "not converted yet: check with the program team."
     )
     assert page.select_one("#timeline-table") is None
     assert page.select_one("#timeline-empty") is not None
     assert normalize_spaces(page.select_one("#answer-next").get_text()) == (
-        "No pending points have a date to come; some are past due (below)."
+        "No promised points have a date to come; some are past due (below)."
     )
 
 
@@ -364,9 +405,30 @@ def test_trigger_based_points_are_listed_without_a_date(client, upstream):
     assert page.select_one("#timeline-empty") is not None
 
 
+@pytest.mark.parametrize(
+    ("program", "waiting"), [("all", "300"), ("890", "300"), ("2199", None), (None, None)]
+)
+def test_points_waiting_for_an_event_are_said_in_the_answer(client, upstream, program, waiting):
+    """Only trigger-based points pending: the answer says they wait, never "no date to come"."""
+    query = {"program": program} if program else {}
+    page = open_member(client, upstream, demo.MEMBER_DOC_TRIGGER, **query)
+    line = page.select_one("#answer #answer-waiting")
+    if waiting is None:
+        assert line is None
+        assert normalize_spaces(page.select_one("#answer-next").get_text()) == (
+            "No promised points have a date to come."
+        )
+        return
+    assert normalize_spaces(line.get_text()) == f"{waiting} points wait for an event (no date)."
+    assert page.select_one("#answer #answer-next") is None
+    assert normalize_spaces(page.select_one("#answer-pending dd").get_text()) == (
+        f"{waiting} points"
+    )
+
+
 def test_empty_states_say_what_is_empty(client, upstream):
     page = open_member(client, upstream, demo.MEMBER_DOC_BALANCE)
-    assert "No pending points" in page.select_one("#timeline-empty").get_text()
+    assert "No promised points" in page.select_one("#timeline-empty").get_text()
     assert "No points are waiting" in page.select_one("#triggers-empty").get_text()
     # Problems only when there are some: no empty warnings box.
     assert page.select_one("#warnings") is None and page.select_one("#failures") is None
@@ -498,3 +560,71 @@ def test_a_configured_program_the_upstream_refuses_is_only_a_missing_row(make_cl
             "mainPoints"
         ]
     )
+
+
+def test_the_member_page_has_a_search_box_for_the_next_caller(client, upstream):
+    first = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "919800000001", "program": "all"}
+    )
+    page = soup(client.get(first.location))
+    form = page.select_one("#next-caller form#next-caller-form")
+    assert form["method"] == "post" and form["action"] == "/lookup"
+    box = form.select_one("input#next-identifier[name=identifier]")
+    assert box is not None and not box.get("value")  # nothing of this caller in it
+    assert form.select_one("label[for=next-identifier]").get_text() == "Identifier"
+    # The program the agent chose last; ids never clash with the page's own view form.
+    assert form.select_one("#next-program option[selected]")["value"] == "all"
+    ids = [tag["id"] for tag in page.select("[id]")]
+    assert len(ids) == len(set(ids))
+    # It works as the lookup form does.
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    nxt = client.post("/lookup", data={**fields, "identifier": "EXT-1005", "program": "all"})
+    assert nxt.status_code == 302 and nxt.location.startswith("/members/700000005")
+
+
+@pytest.mark.parametrize("fault", ["error", "unavailable"])
+def test_an_outage_for_a_member_not_seen_before_says_when_what_and_offers_try_again(
+    client, upstream, fault
+):
+    upstream.configure(fault=fault)
+    response = client.post(
+        "/lookup", data={"identifier_type": "auto", "identifier": "EXT-1003", "program": "all"}
+    )
+    assert response.status_code in (502, 503)
+    page = soup(response)
+    notice = page.select_one("#lookup-failure")
+    assert notice.select_one(".notice-title").get_text().startswith("The loyalty system")
+    assert normalize_spaces(notice.select_one("#failed-parts").get_text()) == (
+        "What failed: the points balance, the balances per program and the promised-points "
+        "timeline."
+    )
+    at = normalize_spaces(notice.select_one("#failed-at").get_text())
+    # In the viewer's zone (none chosen here: UTC), to the second, zone said.
+    assert re.fullmatch(r"At \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d \(UTC\)", at), at
+    assert notice.select_one(".notice-request-id").get_text().startswith("Request id ")
+    again = notice.select_one("button#try-again")
+    assert again["type"] == "submit" and again["form"] == "lookup-form"
+    # The form it submits still holds what was typed; no "Capillary" anywhere in the notice.
+    assert page.select_one("form#lookup-form input#identifier")["value"] == "EXT-1003"
+    assert "Capillary" not in notice.get_text()
+
+
+def test_slow_is_not_not_found_and_the_slow_kind_can_be_tried_alone(make_client, upstream):
+    # Each call takes more than half the page's time: the second reading cannot fit (margins
+    # of 0.7 s either way, so a busy machine does not change the outcome).
+    client = make_client(LOOKUP_DEADLINE=1.8)
+    upstream.configure(latency=1.0)
+    typed = {"identifier_type": "auto", "identifier": "EXT-1005", "program": "all"}
+    response = client.post("/lookup", data=typed)
+    assert response.status_code == 504
+    page = soup(response)
+    title = normalize_spaces(page.select_one("#lookup-failure .notice-title").get_text())
+    assert title == "Not found as a card number; the external id check took too long"
+    assert "Member not found" not in page.get_text()
+    retry = page.select_one("form#retry-kind-form")
+    fields = {i["name"]: i.get("value", "") for i in retry.select("input[type=hidden]")}
+    assert fields["identifier_type"] == "externalId" and fields["identifier"] == "EXT-1005"
+    assert retry.select_one("button#retry-kind").get_text() == "Try again as external id"
+    # One click: the external id alone, which fits the page's time.
+    found = client.post("/lookup", data=fields)
+    assert found.status_code == 302 and found.location.startswith("/members/700000005")

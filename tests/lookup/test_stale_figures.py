@@ -160,7 +160,7 @@ def test_the_balance_alone_failing_shows_its_last_known_figures_with_the_fresh_t
 
     assert banner(page).startswith(
         f"Last known, from {at_ist(fetched, clock.now())}, 38 minutes ago: "
-        "Capillary did not answer now."
+        "the loyalty system did not answer now."
     )
     parts = normalize_spaces(page.select_one("#last-known-parts").get_text())
     assert parts.startswith("Only the balance is last known; the rest of the page is fresh.")
@@ -250,7 +250,7 @@ def test_every_call_failing_for_a_lookup_by_mobile_shows_the_last_known_page(des
     page = soup(shown)
     assert banner(page).startswith(
         f"Last known, from {at_ist(fetched, clock.now())}, 2 hours ago: "
-        "Capillary did not answer now."
+        "the loyalty system did not answer now."
     )
     assert normalize_spaces(page.select_one("#last-known-parts").get_text()).startswith(
         "Every figure on this page is last known."

@@ -43,7 +43,7 @@ HOSTILE = {
     "comma": "a,b",
 }
 ID_TYPES = ["mobile", "email", "externalId", "cardnumber", "customer_id"]
-OUR_SCRIPTS = {"/static/js/copy.js"}
+OUR_SCRIPTS = {"/static/js/copy.js", "/static/js/busy.js"}
 
 
 @pytest.fixture

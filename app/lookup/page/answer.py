@@ -81,6 +81,7 @@ class Answer:
     schedule_failed: bool
     past_due_points: Decimal
     last_known: str | None = None  # some figures are last known: from when, which
+    waiting: Decimal = ZERO  # promised points with no date: they wait for an event
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +155,12 @@ def build_answer(
     today: date,
     locale: str | None = None,
     last_known: str | None = None,
+    waiting: Decimal | None = None,
 ) -> Answer:
     """The answer block from the page's figures (the timeline holds only what is to come)."""
     conversions = [_conversion(day, zone, today, locale) for day in timeline[: FOLLOWING + 1]]
+    if waiting is None:  # no schedule: the balance still says how many wait for an event
+        waiting = balance.external_trigger_points if balance else ZERO
     return Answer(
         scope_label=scope_label,
         all_programs=all_programs,
@@ -167,4 +171,5 @@ def build_answer(
         schedule_failed=schedule_failed,
         past_due_points=sum((line.points for line in past_due), ZERO),
         last_known=last_known,
+        waiting=waiting,
     )

@@ -87,7 +87,7 @@ class LastKnownNotice:
     """Figures shown from their last-known copy because the upstream did not answer now."""
 
     since: datetime  # when the oldest of them was fetched, in the zone the page shows
-    text: str  # "Last known, from 10:42 (IST, UTC+05:30), 38 minutes ago: Capillary did..."
+    text: str  # "Last known, from 10:42 (IST, UTC+05:30), 38 minutes ago: the loyalty..."
     parts: str  # which figures: all of them, or "Only the balance is last known; ..."
     explanation: str  # the failure of the call just made, in plain words
     code: int | None = None
@@ -180,6 +180,7 @@ def build_page(
         today=now.astimezone(as_of_zone).date(),
         locale=locale,
         last_known=last_known.line if last_known else None,
+        waiting=sum((t.points for t in schedule.triggers), ZERO) if schedule else None,
     )
     return MemberPage(
         member_id=data.member_id,
@@ -273,7 +274,7 @@ def build_last_known(
     error = reasons[0]
     return LastKnownNotice(
         since=since,
-        text=f"Last known, from {when}, {age}: Capillary did not answer now.",
+        text=f"Last known, from {when}, {age}: the loyalty system did not answer now.",
         parts=parts,
         explanation=explain(error),
         code=error.code,

@@ -32,6 +32,7 @@ class TimelineMonth:
     days: tuple[MonthDay, ...]
     total: Decimal
     lines: int  # how many dates
+    slip_lines: int  # how many of them the printed slip lists
     open: bool  # shown unfolded
     on_slip: bool  # some of its dates are on the printed slip
 
@@ -54,6 +55,7 @@ def group_months(days: Sequence[MonthDay]) -> tuple[TimelineMonth, ...]:
                 days=group,
                 total=sum((day.total for day in group), Decimal(0)),
                 lines=len(group),
+                slip_lines=sum(1 for day in group if day.on_slip),
                 open=len(months) < OPEN_AT_LEAST or on_slip,
                 on_slip=on_slip,
             )

@@ -29,7 +29,7 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
     ]
     params = page.params
     if params.start_date or params.end_date:
-        lines.append(f"Pending points: {format_date_range(params.start_date, params.end_date)}")
+        lines.append(f"Promised points: {format_date_range(params.start_date, params.end_date)}")
     lines.append(f"As of: {format_datetime(page.as_of, seconds=True)}")
     if page.last_known is not None:
         lines.append(page.last_known.line)
@@ -53,7 +53,7 @@ def ticket_summary(page: MemberPage, looked_up: str) -> str:
             )
     if page.past_due:
         lines.append(
-            f"Past due, still pending: {format_points(page.answer.past_due_points)} points "
+            f"Past due, not converted yet: {format_points(page.answer.past_due_points)} points "
             "(check with the program team)"
         )
     if not page.schedule_failed:

@@ -56,7 +56,7 @@ def test_the_expiring_sentence_reads_as_the_agent_says_it(new_context):
     sign_in(page)
     page.goto("/members/700000022")
     expect(page.locator("#answer-expiry")).to_have_text(
-        f"Expiring: 200 points in Gold Club on {long_date(7)} (IST, UTC+05:30), in 7 days."
+        f"Expiring: 200 points in Gold Club on {long_date(7)}, in 7 days."
     )
     expect(page.locator("#member-name-text")).to_have_text("Nikhil B.")
 
