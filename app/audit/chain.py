@@ -90,6 +90,8 @@ class Head:
     unchained: int
     written: int
     signature: str | None = None
+    # Whether taking the lock counted this write in `writes` already (see _lock_head).
+    write_counted: bool = True
 
     def payload(self) -> bytes:
         """Canonical JSON of every signed value."""
@@ -130,21 +132,27 @@ def _read_head(row: object) -> Head:
 
 _HEAD = AuditChainHead.__table__
 _HEAD_COLUMNS = (*HEAD_FIELDS, "signature")
-# The two head statements, built once: compiled once, and run on the session's connection
-# without the ORM's execution layer (nothing in the session holds the head row). Together
-# they were most of a lookup's audit write when built and run through the ORM each time.
-# One statement takes the lock and reads the head (RETURNING: SQLite 3.35+, PostgreSQL).
+# The head statements, built once: compiled once, and run on the session's connection without
+# the ORM's execution layer (nothing in the session holds the head row). Built and run through
+# the ORM on every write, they were most of a lookup's audit write.
+_HEAD_VALUES = [_HEAD.c[name] for name in _HEAD_COLUMNS]
+# SQLite: one statement takes the lock and reads the head (RETURNING: SQLite 3.35+). A write
+# it must be: SQLite locks the database at a transaction's first write, never for a read.
 _LOCK_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
     .values(writes=_HEAD.c.writes + 1)
-    .returning(*(_HEAD.c[name] for name in _HEAD_COLUMNS))
+    .returning(*_HEAD_VALUES)
 )
+# PostgreSQL: a row lock taken by reading, so that a write is one UPDATE of the head, not two
+# (each UPDATE leaves the row a new version to write and vacuum).
+_LOCK_HEAD_BY_READING = select(*_HEAD_VALUES).where(_HEAD.c.id == HEAD_ID).with_for_update()
 _STORE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
     .values({name: bindparam(f"new_{name}") for name in _HEAD_COLUMNS})
 )
+_STORE_HEAD_COUNTING = _STORE_HEAD.values(writes=_HEAD.c.writes + 1)
 
 _RECORDS = AuditRecord.__table__
 _RECORD_VALUES = tuple(column.key for column in _RECORDS.columns if column.key != "id")
@@ -153,7 +161,9 @@ _INSERT_RECORD = insert(_RECORDS).returning(_RECORDS.c.id)
 
 def _lock_head() -> Head:
     """Take the chain's write lock for this transaction; return the head as it stands."""
-    row = db.session.connection().execute(_LOCK_HEAD).one_or_none()
+    connection = db.session.connection()
+    by_reading = connection.dialect.name == "postgresql"
+    row = connection.execute(_LOCK_HEAD_BY_READING if by_reading else _LOCK_HEAD).one_or_none()
     if row is None:
         # The migration creates the row; a schema made without it starts the chain here. A
         # head deleted behind the app's back starts afresh too, and verify then finds the
@@ -165,7 +175,9 @@ def _lock_head() -> Head:
         except IntegrityError:
             return _lock_head()  # another writer made it first: lock theirs
         return head
-    return _read_head(row)
+    head = _read_head(row)
+    head.write_counted = not by_reading
+    return head
 
 
 def _head_values(head: Head) -> dict[str, object]:
@@ -181,7 +193,8 @@ def _store_head(head: Head, was_signed: bool) -> None:
     else:
         logger.error("The audit chain head's signature does not match: run flask audit verify")
     db.session.connection().execute(
-        _STORE_HEAD, {f"new_{name}": value for name, value in _head_values(head).items()}
+        _STORE_HEAD if head.write_counted else _STORE_HEAD_COUNTING,
+        {f"new_{name}": value for name, value in _head_values(head).items()},
     )
 
 
