@@ -12,17 +12,17 @@ already waiting on a stalled Redis fail after it has, and Flask-Limiter raises t
 requests go through unlimited instead, and the traceback Flask-Limiter logs for each
 becomes one warning line per back-off period (QuietSwallowedErrors).
 
-The in-memory storage (``memory://``, and the fallback) gets one lock around its expiry timer:
-see ``serialise_memory_expiry``.
+The in-memory storage (``memory://``, and the fallback) gets one long-lived expiry thread
+instead of a Timer started by almost every count: see ``one_expiry_sweeper``.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+import weakref
+from collections.abc import MutableMapping
 from typing import Any
 
 from limits.storage import MemoryStorage
@@ -31,13 +31,20 @@ from app.redis_links import REDIS_BACKOFF_SECONDS, client_options
 
 LIMITER_LOGGER = "flask-limiter"
 
+logger = logging.getLogger(__name__)
+
+# limits' MemoryStorage methods replaced and called here (see one_expiry_sweeper).
 _SCHEDULE_EXPIRY = "_MemoryStorage__schedule_expiry"
-_expiry_lock = threading.Lock()
+_EXPIRE_EVENTS = "_MemoryStorage__expire_events"
+# How often a storage's expired counters are swept (memory only: see one_expiry_sweeper).
+EXPIRY_SWEEP_SECONDS = 1.0
+_sweepers: weakref.WeakKeyDictionary[MemoryStorage, Sweeper] = weakref.WeakKeyDictionary()
+_sweepers_lock = threading.Lock()
 
 
 def configure(config: MutableMapping[str, Any]) -> None:
     """Fill in the Flask-Limiter settings that keep lookups going through a Redis outage."""
-    serialise_memory_expiry()
+    one_expiry_sweeper()
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     # A storage error the fallback did not take (see above) lets the request through.
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -53,28 +60,68 @@ def configure(config: MutableMapping[str, Any]) -> None:
     config["RATELIMIT_STORAGE_OPTIONS"] = options
 
 
-def serialise_memory_expiry() -> None:
-    """One thread at a time checks and restarts the in-memory storage's expiry timer.
+def one_expiry_sweeper() -> None:
+    """Give every in-memory storage one long-lived expiry thread instead of a Timer a count.
 
-    limits 5.8.0 (the newest release) checks "is the timer alive?" and starts a new one with
-    no lock, so two request threads counting at once can start the same Timer twice: one
-    request's limit check raises "threads can only be started once" (Flask-Limiter then takes
-    its storage for down and falls back, with a warning), or Python's thread table loses an
-    entry ("Exception ignored in thread" on stderr). Upstream put a lock there after 5.8.0
-    (alisaifee/limits#352, not yet released); this is the same lock, taken around limits' own
-    method, and harmless beside theirs once a release has it. Idempotent.
+    limits 5.8.0 (the newest release) sweeps expired counters with a 10 ms threading.Timer
+    that it starts again on the first count after the last one ran: on a busy desk, a new
+    thread for almost every request (258 for 200 lookups in bench/profile_lookup.py), each
+    start a thread creation and a hand-over of the GIL inside the request. It also checks
+    "is the timer alive?" and starts one with no lock, so two request threads counting at
+    once could start the same Timer twice ("threads can only be started once", then
+    Flask-Limiter's fallback and a warning; alisaifee/limits#352).
+
+    Here a count makes sure one Sweeper runs for its storage (a lock taken only when none
+    does) and the Sweeper calls limits' own sweep every EXPIRY_SWEEP_SECONDS. The sweep only
+    frees memory: limits checks a counter's expiry and a window's timestamps when it reads
+    them, so what is limited does not change. Idempotent.
     """
-    schedule: Callable[[MemoryStorage], None] | None = MemoryStorage.__dict__.get(_SCHEDULE_EXPIRY)
-    if schedule is None or getattr(schedule, "serialised", False):
+    current = MemoryStorage.__dict__.get(_SCHEDULE_EXPIRY)
+    if current is None or getattr(current, "one_sweeper", False):
         return
+    if not callable(getattr(MemoryStorage, _EXPIRE_EVENTS, None)):
+        return  # limits changed its insides: leave its own timer be
 
-    @functools.wraps(schedule)
-    def one_at_a_time(storage: MemoryStorage) -> None:
-        with _expiry_lock:
-            schedule(storage)
+    def keep_one_sweeper(storage: MemoryStorage) -> None:
+        sweeper = _sweepers.get(storage)
+        if sweeper is not None and sweeper.is_alive():
+            return
+        with _sweepers_lock:
+            sweeper = _sweepers.get(storage)
+            if sweeper is None or not sweeper.is_alive():
+                sweeper = Sweeper(storage)
+                _sweepers[storage] = sweeper
+                sweeper.start()
 
-    one_at_a_time.serialised = True  # type: ignore[attr-defined]
-    setattr(MemoryStorage, _SCHEDULE_EXPIRY, one_at_a_time)
+    keep_one_sweeper.one_sweeper = True  # type: ignore[attr-defined]
+    setattr(MemoryStorage, _SCHEDULE_EXPIRY, keep_one_sweeper)
+
+
+class Sweeper(threading.Thread):
+    """Sweeps one in-memory storage's expired counters now and then, until it is empty (the
+    next count starts another) or gone."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        super().__init__(name="rate-limit-expiry", daemon=True)
+        self._storage = weakref.ref(storage)
+
+    def run(self) -> None:
+        """Sweep every EXPIRY_SWEEP_SECONDS; stop once nothing is left to sweep."""
+        while True:
+            time.sleep(EXPIRY_SWEEP_SECONDS)
+            storage = self._storage()
+            if storage is None:
+                return
+            try:
+                getattr(storage, _EXPIRE_EVENTS)()
+            except Exception:
+                logger.exception("Sweeping expired in-memory rate-limit counters failed")
+            # A count made while this one decides to stop finds it still alive and starts
+            # none: its counter waits for the next count's sweeper (expired ones still count
+            # for nothing, as above).
+            if not storage.storage and not any(storage.events.values()):
+                return
+            del storage
 
 
 class QuietSwallowedErrors(logging.Filter):

@@ -346,6 +346,9 @@ def measure_render(env: dict[str, str], sandbox: harness.SandboxProcess, entries
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "bench-render",
+        # The served desk's key: the records written here join its chain (another key would
+        # find its head unsigned and leave it so, and the desk would log that for every write).
+        "AUDIT_HASH_KEY": env["FLASK_AUDIT_HASH_KEY"],
         "DATABASE_URL": env["FLASK_DATABASE_URL"],
         "CAPILLARY_BASE_URL": sandbox.url,
         "CAPILLARY_USERNAME": sandbox.username,

@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -33,16 +34,31 @@ from typing import Any
 from bench import harness
 from bench.lookup_bench import AGENT, CLOCK, PROGRAMS, lookup_form
 
-# The steps timed on their own: (module, function, label).
+# The steps timed on their own: (module, function or Class.method, label).
 STEPS = (
     ("app.lookup.audited", "_write", "POST: audit record (+ receipt) written"),
+    ("app.audit.chain", "link", "POST: audit chain linked (in the record)"),
     ("app.lookup.audited", "_fetch_holding_no_connection", "both: fetch, request thread"),
     ("app.lookup.views", "_form", "both: lookup form built"),
     ("app.lookup.receipts", "redeem", "page: receipt redeemed"),
     ("app.lookup.views", "_page", "page: view model built"),
     ("app.lookup.views", "ticket_summary", "page: ticket summary"),
     ("app.lookup.views", "render_template", "page: template rendered"),
+    ("flask_limiter._extension", "Limiter._Limiter__evaluate_limits", "both: rate limits counted"),
+    ("flask_login.login_manager", "LoginManager._load_user", "both: signed-in user loaded"),
+    ("flask.sessions", "SecureCookieSessionInterface.open_session", "both: session opened"),
+    ("flask.sessions", "SecureCookieSessionInterface.save_session", "both: session saved"),
 )
+
+
+def _owner(module_name: str, name: str) -> tuple[Any, str]:
+    """The object holding a step (its module, or the class a dotted name names) and the
+    attribute's own name."""
+    owner: Any = importlib.import_module(module_name)
+    *path, attribute = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, attribute
 
 
 class Split:
@@ -117,33 +133,46 @@ def main(argv: list[str] | None = None) -> int:
 
         def look_up(n: int) -> None:
             form = {**lookup_form(first_day + timedelta(days=n)), "csrf_token": token}
-            began = time.thread_time()
+            began, process_began = time.thread_time(), time.process_time()
             posted = client.post("/lookup", data=form)
             middle = time.thread_time()
             page = client.get(posted.headers.get("Location", "/"))
             split.add("POST, request thread (all of it)", middle - began)
             split.add("page, request thread (all of it)", time.thread_time() - middle)
+            # Every thread of the process: the pool's, and any a library starts on the side.
+            split.add("lookup, whole process (all threads)", time.process_time() - process_began)
             if page.status_code != 200 or page.headers["X-Upstream-Calls"] != "0":
                 raise RuntimeError(f"lookup {n} answered {page.status_code}")
 
         for n in range(20):  # warm: connections, templates, caches
             look_up(-100 - n)
         originals = []
-        for module_name, name, label in STEPS:
-            module = importlib.import_module(module_name)
-            originals.append((module, name, getattr(module, name)))
-            setattr(module, name, split.timed(label, getattr(module, name)))
+        for module_name, dotted, label in STEPS:
+            owner, name = _owner(module_name, dotted)
+            originals.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, split.timed(label, getattr(owner, name)))
         run = plan.Call.run
         plan.Call.run = split.timed("pool: one upstream call", run)  # type: ignore[method-assign]
+        started: list[str] = []
+        start_thread = threading.Thread.start
+
+        def counted_start(thread: threading.Thread) -> None:
+            started.append(type(thread).__name__)
+            start_thread(thread)
+
+        threading.Thread.start = counted_start  # type: ignore[method-assign]
         split.seconds.clear()
         for n in range(args.lookups):
             look_up(n)
+        threading.Thread.start = start_thread  # type: ignore[method-assign]
         plan.Call.run = run  # type: ignore[method-assign]
         for module, name, original in originals:
             setattr(module, name, original)
         out = io.StringIO()
         out.write(f"==== thread CPU per part, {args.lookups} lookups, unprofiled ====\n")
-        out.write("\n".join(split.lines(args.lookups)) + "\n\n")
+        out.write("\n".join(split.lines(args.lookups)) + "\n")
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(started).items()))
+        out.write(f"  threads started: {len(started)} ({kinds or 'none'})\n\n")
 
         pool_profile = cProfile.Profile()
         pool_lock = threading.Lock()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditChainHead, AuditRecord
@@ -90,6 +90,8 @@ class Head:
     unchained: int
     written: int
     signature: str | None = None
+    # Whether taking the lock counted this write in `writes` already (see _lock_head).
+    write_counted: bool = True
 
     def payload(self) -> bytes:
         """Canonical JSON of every signed value."""
@@ -128,17 +130,40 @@ def _read_head(row: object) -> Head:
     return Head(**{name: getattr(row, name) for name in (*HEAD_FIELDS, "signature")})
 
 
+_HEAD = AuditChainHead.__table__
+_HEAD_COLUMNS = (*HEAD_FIELDS, "signature")
+# The head statements, built once: compiled once, and run on the session's connection without
+# the ORM's execution layer (nothing in the session holds the head row). Built and run through
+# the ORM on every write, they were most of a lookup's audit write.
+_HEAD_VALUES = [_HEAD.c[name] for name in _HEAD_COLUMNS]
+# SQLite: one statement takes the lock and reads the head (RETURNING: SQLite 3.35+). A write
+# it must be: SQLite locks the database at a transaction's first write, never for a read.
+_LOCK_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(writes=_HEAD.c.writes + 1)
+    .returning(*_HEAD_VALUES)
+)
+# PostgreSQL: a row lock taken by reading, so that a write is one UPDATE of the head, not two
+# (each UPDATE leaves the row a new version to write and vacuum).
+_LOCK_HEAD_BY_READING = select(*_HEAD_VALUES).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_STORE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values({name: bindparam(f"new_{name}") for name in _HEAD_COLUMNS})
+)
+_STORE_HEAD_COUNTING = _STORE_HEAD.values(writes=_HEAD.c.writes + 1)
+
+_RECORDS = AuditRecord.__table__
+_RECORD_VALUES = tuple(column.key for column in _RECORDS.columns if column.key != "id")
+_INSERT_RECORD = insert(_RECORDS).returning(_RECORDS.c.id)
+
+
 def _lock_head() -> Head:
     """Take the chain's write lock for this transaction; return the head as it stands."""
-    # One statement takes the lock and reads the head (RETURNING: SQLite 3.35+, PostgreSQL).
-    columns = [getattr(AuditChainHead, name) for name in (*HEAD_FIELDS, "signature")]
-    row = db.session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == HEAD_ID)
-        .values(writes=AuditChainHead.writes + 1)
-        .returning(*columns)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    connection = db.session.connection()
+    by_reading = connection.dialect.name == "postgresql"
+    row = connection.execute(_LOCK_HEAD_BY_READING if by_reading else _LOCK_HEAD).one_or_none()
     if row is None:
         # The migration creates the row; a schema made without it starts the chain here. A
         # head deleted behind the app's back starts afresh too, and verify then finds the
@@ -150,7 +175,9 @@ def _lock_head() -> Head:
         except IntegrityError:
             return _lock_head()  # another writer made it first: lock theirs
         return head
-    return _read_head(row)
+    head = _read_head(row)
+    head.write_counted = not by_reading
+    return head
 
 
 def _head_values(head: Head) -> dict[str, object]:
@@ -165,24 +192,23 @@ def _store_head(head: Head, was_signed: bool) -> None:
         head.signature = sign_head(head)
     else:
         logger.error("The audit chain head's signature does not match: run flask audit verify")
-    db.session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == HEAD_ID)
-        .values(**_head_values(head))
-        .execution_options(synchronize_session=False)
+    db.session.connection().execute(
+        _STORE_HEAD if head.write_counted else _STORE_HEAD_COUNTING,
+        {f"new_{name}": value for name, value in _head_values(head).items()},
     )
 
 
 def link(record: AuditRecord) -> None:
-    """Chain a record onto the trail and add it to the session; the caller commits."""
+    """Chain a record onto the trail and write it (record.id is set); the caller commits."""
     # Lock first, insert after: the chain's lock must be held before the INSERT takes an id,
     # so that id order is chain order (PostgreSQL hands out ids outside transactions).
     head = _lock_head()
     was_signed = head_is_signed(head)
     record.prev_hash = head.last_hash
     record.record_hash = record_digest(record)
-    db.session.add(record)
-    db.session.flush()
+    # A plain INSERT, not the session's flush: nothing reads the record back in this request.
+    values = {name: getattr(record, name) for name in _RECORD_VALUES}
+    record.id = db.session.connection().execute(_INSERT_RECORD, values).scalar_one()
     head.last_hash = record.record_hash
     head.last_id = record.id
     if head.start_id is None:

@@ -86,8 +86,9 @@ class AuditRecord(db.Model):
 class AuditChainHead(db.Model):
     """One row: the chain's last hash, where it starts after pruning, and its counts, signed.
 
-    Every audit write updates this row first, which serialises writers on every backend (a
-    row lock in PostgreSQL, the write lock in SQLite), so the chain never forks.
+    Every audit write locks this row first, which serialises writers on every backend (a row
+    lock taken by SELECT ... FOR UPDATE in PostgreSQL, the write lock an UPDATE takes in
+    SQLite), so the chain never forks.
     """
 
     __tablename__ = "audit_chain_head"

@@ -40,10 +40,15 @@ class AccountRows:
         with self._lock:
             kept = self._rows.get(row_id)
         if kept is not None and kept[0] > now:
+            present = db.session.identity_map.get(db.session.identity_key(StaffUser, row_id))
+            if present is not None:
+                return present  # this request's session has it already
             user = StaffUser(**kept[1])
-            # As if just loaded: clean, its key set; merge without a SELECT (load=False).
+            # As if just loaded: clean, its key set, then attached as it is (a merge would
+            # copy it into a second new object).
             make_transient_to_detached(user)
-            return db.session.merge(user, load=False)
+            db.session.add(user)
+            return user
         user = db.session.get(StaffUser, row_id)
         if user is not None and self.seconds > 0:
             columns = {a.key: getattr(user, a.key) for a in inspect(StaffUser).column_attrs}

@@ -2,17 +2,75 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, g, has_request_context
+from sqlalchemy import event
 
 from app.auth.access import current_staff
 from app.auth.models import StaffPreference
 from app.extensions import db
 
 _UNSET = object()
+EXTENSION = "zone_choices"
+
+
+class ZoneChoices:
+    """Staff members' chosen zone names, by user name, each kept for `seconds`.
+
+    Every page shows times, so every page read the choice from the database (a SELECT a
+    request, a tenth of a member page's CPU). Kept as the account rows are
+    (app/auth/account_rows.py): a choice saved in this process counts at once, one saved
+    by another process or server within AUTH_RECHECK_SECONDS.
+    """
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._names: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def name(self, username: str) -> str | None:
+        """The zone the staff member chose, or None; from the database at most every
+        `seconds`."""
+        now = self._monotonic()
+        with self._lock:
+            kept = self._names.get(username)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        name = chosen_zone_name(username)
+        if self.seconds > 0:
+            with self._lock:
+                self._names[username] = (now + self.seconds, name)
+        return name
+
+    def forget(self, username: str) -> None:
+        """Drop one staff member's kept choice (it changed)."""
+        with self._lock:
+            self._names.pop(username, None)
+
+
+def zone_choices() -> ZoneChoices:
+    """This app's kept zone choices (made on first use)."""
+    choices = current_app.extensions.get(EXTENSION)
+    if choices is None:
+        seconds = float(current_app.config["AUTH_RECHECK_SECONDS"])
+        choices = current_app.extensions.setdefault(EXTENSION, ZoneChoices(seconds))
+    return choices
+
+
+@event.listens_for(StaffPreference, "after_insert")
+@event.listens_for(StaffPreference, "after_update")
+@event.listens_for(StaffPreference, "after_delete")
+def _forget_changed(_mapper: object, _connection: object, target: StaffPreference) -> None:
+    choices = current_app.extensions.get(EXTENSION)
+    if choices is not None:
+        choices.forget(target.username)
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +90,7 @@ def save_zone(username: str, name: str | None) -> None:
     preference = db.session.get(StaffPreference, username) or StaffPreference(username=username)
     preference.timezone = name
     db.session.add(preference)
+    zone_choices().forget(username)
     g.pop("viewer_zone", None)
 
 
@@ -52,7 +111,7 @@ def viewer_zone() -> ZoneInfo | None:
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
     staff = current_staff()
-    name = chosen_zone_name(staff.username) if staff is not None else None
+    name = zone_choices().name(staff.username) if staff is not None else None
     zone = ZoneInfo(name) if name else desk_zone()
     g.viewer_zone = zone
     return zone

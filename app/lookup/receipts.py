@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import BigInteger, ColumnElement, Date, String, delete, insert
+from sqlalchemy import BigInteger, Date, String, bindparam, delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +49,23 @@ class LookupReceipt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+_RECEIPTS = LookupReceipt.__table__
+# Built once and run on the session's connection, not through the ORM: nothing in the session
+# holds a receipt, and building and running these through the ORM on every lookup cost more
+# than the statements themselves.
+_ISSUE = insert(_RECEIPTS)
+_REDEEM = delete(_RECEIPTS).where(
+    _RECEIPTS.c.token_hash == bindparam("token_hash"),
+    _RECEIPTS.c.staff_username == bindparam("staff_username"),
+    _RECEIPTS.c.member_id == bindparam("member_id"),
+    _RECEIPTS.c.program_scope == bindparam("program_scope"),
+    # IS (SQLite) or IS NOT DISTINCT FROM (PostgreSQL): dates left open match only NULL.
+    _RECEIPTS.c.start_date.is_not_distinct_from(bindparam("start_date", type_=Date)),
+    _RECEIPTS.c.end_date.is_not_distinct_from(bindparam("end_date", type_=Date)),
+    _RECEIPTS.c.created_at >= bindparam("oldest", type_=UTCDateTime),
+)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -73,16 +90,17 @@ def stage(staff_username: str, member_id: int, params: LookupParams) -> str:
     if _purge_due():
         db.session.execute(delete(LookupReceipt).where(LookupReceipt.created_at < _oldest_valid()))
     # A plain INSERT into the table: nothing reads the row back in this request.
-    db.session.execute(
-        insert(LookupReceipt.__table__).values(
-            token_hash=_digest(token),
-            staff_username=staff_username,
-            member_id=member_id,
-            program_scope=params.audit_scope,
-            start_date=params.start_date,
-            end_date=params.end_date,
-            created_at=utcnow(),
-        )
+    db.session.connection().execute(
+        _ISSUE,
+        {
+            "token_hash": _digest(token),
+            "staff_username": staff_username,
+            "member_id": member_id,
+            "program_scope": params.audit_scope,
+            "start_date": params.start_date,
+            "end_date": params.end_date,
+            "created_at": utcnow(),
+        },
     )
     return token
 
@@ -92,27 +110,25 @@ def redeem(token: object, staff_username: str, member_id: int, params: LookupPar
     if not isinstance(token, str) or not token:
         return False
     try:
-        used = db.session.execute(
-            delete(LookupReceipt)
-            .where(
-                LookupReceipt.token_hash == _digest(token),
-                LookupReceipt.staff_username == staff_username,
-                LookupReceipt.member_id == member_id,
-                LookupReceipt.program_scope == params.audit_scope,
-                _same(LookupReceipt.start_date, params.start_date),
-                _same(LookupReceipt.end_date, params.end_date),
-                LookupReceipt.created_at >= _oldest_valid(),
+        used = (
+            db.session.connection()
+            .execute(
+                _REDEEM,
+                {
+                    "token_hash": _digest(token),
+                    "staff_username": staff_username,
+                    "member_id": member_id,
+                    "program_scope": params.audit_scope,
+                    "start_date": params.start_date,
+                    "end_date": params.end_date,
+                    "oldest": _oldest_valid(),
+                },
             )
-            # Nothing in the session to bring up to date: a plain DELETE.
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .rowcount
+        )
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
         logger.warning("Could not redeem a lookup receipt: %s", type(exc).__name__)
         return False
     return used == 1
-
-
-def _same(column: Mapped[date | None], value: date | None) -> ColumnElement[bool]:
-    return column.is_(None) if value is None else column == value

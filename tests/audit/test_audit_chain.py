@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from app import create_app
 from app.audit import chain
-from app.audit.models import AuditRecord
+from app.audit.models import AuditChainHead, AuditRecord
 from app.auth.models import StaffEvent
 from app.extensions import db
 from tests.conftest import AGENT, add_staff, sandbox_config
@@ -177,11 +177,44 @@ def test_pruning_everything_leaves_a_chain_that_carries_on(app, clock):
     assert verify(app)[0] == 0
 
 
-def test_concurrent_writers_never_fork_the_chain(app):
-    write_concurrently(app, AGENT, threads=4, each=10)
-    code, output = verify(app)
+def test_concurrent_writers_never_fork_the_chain(db_app):
+    write_concurrently(db_app, AGENT, threads=4, each=10)
+    code, output = verify(db_app)
     assert code == 0, output
     assert "40 record(s)" in output
+
+
+def head_statements(app) -> list[str]:
+    """Collects each statement on the chain head the app's engine runs from now on."""
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args) -> None:
+        if "audit_chain_head" in statement:
+            seen.append(" ".join(statement.split()[:1]))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+    return seen
+
+
+def writes_counted(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(AuditChainHead.writes))
+
+
+def test_a_write_locks_and_updates_the_head_in_two_statements_on_postgresql_one_update(db_app):
+    write_lookups(db_app, AGENT, 1)  # the head row exists from here on
+    before = writes_counted(db_app)
+    statements = head_statements(db_app)
+
+    write_lookups(db_app, AGENT, 3)
+
+    postgres = db_app.config["DATABASE_URL"].startswith("postgresql")
+    # PostgreSQL takes the row lock by reading (SELECT ... FOR UPDATE); SQLite locks the
+    # database at the first write only, so its lock is an UPDATE.
+    assert statements == ["SELECT" if postgres else "UPDATE", "UPDATE"] * 3
+    assert writes_counted(db_app) == before + 3
+    assert verify(db_app)[0] == 0
 
 
 def test_the_new_migration_goes_down_and_up_again_on_sqlite(tmp_path, sandbox):
