@@ -3,8 +3,9 @@ never at the cost of a lookup.
 
 A loopback or same-rack Redis answers in well under a millisecond, so a call that takes
 longer than REDIS_SOCKET_TIMEOUT is treated as a failure; the client library does not retry
-on its own. The cache and the budget put a Breaker in front: after a failure they leave
-Redis alone for REDIS_BACKOFF_SECONDS, logging one warning per opening.
+on its own. The cache, the budget and the readiness verdict each hold a RedisLink: the client,
+the errors that mean Redis is out, and a Breaker in front, so after a failure they leave Redis
+alone for REDIS_BACKOFF_SECONDS, logging one warning per opening.
 """
 
 from __future__ import annotations
@@ -72,3 +73,34 @@ class Breaker:
             self._down_until = time.monotonic() + self.backoff_seconds
         if not already_open:
             self._logger.warning(self._warning, type(exc).__name__, self.backoff_seconds)
+
+
+class RedisLink:
+    """One user's link to a shared Redis: a client with short timeouts and no retries, the
+    errors that mean Redis is down or hung, and a breaker with its own warning."""
+
+    def __init__(
+        self,
+        url: str,
+        logger: logging.Logger,
+        warning: str,
+        *,
+        socket_timeout: float = REDIS_SOCKET_TIMEOUT,
+        backoff_seconds: float = REDIS_BACKOFF_SECONDS,
+    ) -> None:
+        self.redis = connect(url, socket_timeout)
+        self.errors = redis_errors()
+        self.breaker = Breaker(logger, warning, backoff_seconds)
+
+    @property
+    def available(self) -> bool:
+        """False while the breaker is open after a failure."""
+        return self.breaker.closed
+
+    def failed(self, exc: BaseException) -> None:
+        """Record a failure: the breaker opens (again), with one warning per opening."""
+        self.breaker.trip(exc)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.redis.close()

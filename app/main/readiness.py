@@ -33,7 +33,7 @@ from flask import current_app
 
 from app.capillary import CapillaryClient, CapillaryError, MemberNotFound, RateLimited
 from app.clock import Clock
-from app.redis_links import REDIS_BACKOFF_SECONDS, Breaker, connect, redis_errors
+from app.redis_links import RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -109,25 +109,23 @@ class SharedVerdict:
     Any Redis failure opens a breaker; meanwhile each worker probes on its own."""
 
     def __init__(self, url: str, prefix: str, host: str | None = None) -> None:
-        self._redis = connect(url)
-        self._errors = redis_errors()
-        base = f"{prefix}{host or socket.gethostname()}:"
-        self.verdict_key, self.lock_key = base + "verdict", base + "probing"
-        self._breaker = Breaker(
+        self._link = RedisLink(
+            url,
             logger,
             "Shared readiness verdict unavailable (%s); each worker probes on its own, "
             "retrying Redis in %.0f s",
-            REDIS_BACKOFF_SECONDS,
         )
+        base = f"{prefix}{host or socket.gethostname()}:"
+        self.verdict_key, self.lock_key = base + "verdict", base + "probing"
 
     def get(self) -> Readiness | None:
         """The server's fresh verdict, if any."""
-        if not self._breaker.closed:
+        if not self._link.available:
             return None
         try:
-            raw = self._redis.get(self.verdict_key)
-        except self._errors as exc:
-            self._breaker.trip(exc)
+            raw = self._link.redis.get(self.verdict_key)
+        except self._link.errors as exc:
+            self._link.failed(exc)
             return None
         try:
             return Readiness.decode(raw) if raw else None
@@ -138,33 +136,35 @@ class SharedVerdict:
         """The probing lock for this long (a token), or None when another worker holds it.
         With Redis failing, a token: this worker probes on its own."""
         token = uuid.uuid4().hex
-        if not self._breaker.closed:
+        if not self._link.available:
             return token
         try:
-            got = self._redis.set(self.lock_key, token, nx=True, px=max(1, int(seconds * 1000)))
-        except self._errors as exc:
-            self._breaker.trip(exc)
+            got = self._link.redis.set(
+                self.lock_key, token, nx=True, px=max(1, int(seconds * 1000))
+            )
+        except self._link.errors as exc:
+            self._link.failed(exc)
             return token
         return token if got else None
 
     def put(self, verdict: Readiness, seconds: float) -> None:
         """Keep the verdict for every worker of this server for this long."""
-        if not self._breaker.closed or seconds <= 0:
+        if not self._link.available or seconds <= 0:
             return
         try:
-            self._redis.set(self.verdict_key, verdict.encode(), px=max(1, int(seconds * 1000)))
-            self._redis.delete(self.lock_key)
-        except self._errors as exc:
-            self._breaker.trip(exc)
+            self._link.redis.set(self.verdict_key, verdict.encode(), px=max(1, int(seconds * 1000)))
+            self._link.redis.delete(self.lock_key)
+        except self._link.errors as exc:
+            self._link.failed(exc)
 
     def held(self) -> bool:
         """Whether some worker holds the probing lock."""
-        if not self._breaker.closed:
+        if not self._link.available:
             return False
         try:
-            return bool(self._redis.exists(self.lock_key))
-        except self._errors as exc:
-            self._breaker.trip(exc)
+            return bool(self._link.redis.exists(self.lock_key))
+        except self._link.errors as exc:
+            self._link.failed(exc)
             return False
 
 

@@ -31,13 +31,7 @@ from app.lookup.budget.counts import (
     Refusal,
     Usage,
 )
-from app.redis_links import (
-    REDIS_BACKOFF_SECONDS,
-    REDIS_SOCKET_TIMEOUT,
-    Breaker,
-    connect,
-    redis_errors,
-)
+from app.redis_links import REDIS_BACKOFF_SECONDS, REDIS_SOCKET_TIMEOUT, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -144,25 +138,25 @@ class RedisBudget:
         socket_timeout: float = REDIS_SOCKET_TIMEOUT,
         backoff_seconds: float = REDIS_BACKOFF_SECONDS,
     ) -> None:
-        self._redis = connect(redis_url(storage_uri), socket_timeout)
-        self._errors = redis_errors()
-        self.prefix = prefix
-        self.pause_key = prefix + "paused"
-        self._take = self._redis.register_script(TAKE)
-        self._usage = self._redis.register_script(USAGE)
-        self._pause = self._redis.register_script(PAUSE)
-        self._fallback = fallback
-        self._breaker = Breaker(
+        self._link = RedisLink(
+            redis_url(storage_uri),
             logger,
             "Shared upstream budget unavailable (%s); this process counts its own calls "
             "against the ceiling, retrying Redis in %.0f s",
-            backoff_seconds,
+            socket_timeout=socket_timeout,
+            backoff_seconds=backoff_seconds,
         )
+        self.prefix = prefix
+        self.pause_key = prefix + "paused"
+        self._take = self._link.redis.register_script(TAKE)
+        self._usage = self._link.redis.register_script(USAGE)
+        self._pause = self._link.redis.register_script(PAUSE)
+        self._fallback = fallback
 
     @property
     def available(self) -> bool:
         """False while the breaker is open after a failure."""
-        return self._breaker.closed
+        return self._link.available
 
     def staff_key(self, counter: str, who: str | None) -> str:
         """The key of who's calls on this counter (a hash: no staff name in Redis)."""
@@ -183,8 +177,8 @@ class RedisBudget:
             args += [int(cost), limit.ceiling, limit.per_staff, limit.reserve]
         try:
             answer = self._take(keys=[*keys, self.pause_key], args=args)
-        except self._errors as exc:
-            self._breaker.trip(exc)
+        except self._link.errors as exc:
+            self._link.failed(exc)
             return self._fallback.take(costs, limits, who)
         if int(answer[0]) == 1:
             return None
@@ -198,8 +192,8 @@ class RedisBudget:
             return
         try:
             self._pause(keys=[self.pause_key], args=[max(1, round(seconds * 1000))])
-        except self._errors as exc:
-            self._breaker.trip(exc)
+        except self._link.errors as exc:
+            self._link.failed(exc)
 
     def usage(self, counters: Iterable[str]) -> Usage:
         """The calls every worker made in the last minute, and the pause left."""
@@ -208,8 +202,8 @@ class RedisBudget:
             keys = [self.prefix + counter for counter in counters]
             try:
                 answer = self._usage(keys=[*keys, self.pause_key], args=[WINDOW_SECONDS * 1000])
-            except self._errors as exc:
-                self._breaker.trip(exc)
+            except self._link.errors as exc:
+                self._link.failed(exc)
             else:
                 used = {c: int(n) for c, n in zip(counters, answer, strict=False)}
                 return Usage(used, max(0, int(answer[-1])) / 1000, shared=True)
@@ -218,4 +212,4 @@ class RedisBudget:
 
     def close(self) -> None:
         """Release the connection pool."""
-        self._redis.close()
+        self._link.redis.close()

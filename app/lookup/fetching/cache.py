@@ -11,13 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from app.redis_links import (
-    REDIS_BACKOFF_SECONDS,
-    REDIS_SOCKET_TIMEOUT,
-    Breaker,
-    connect,
-    redis_errors,
-)
+from app.redis_links import REDIS_BACKOFF_SECONDS, REDIS_SOCKET_TIMEOUT, RedisLink
 
 logger = logging.getLogger(__name__)
 
@@ -109,22 +103,22 @@ class RedisCache:
     ) -> None:
         # A shared cache is an optimisation: when Redis is slow or gone, a lookup must not
         # wait on it (short timeouts, and the breaker skips Redis for a while after a failure).
-        self._redis = connect(url, socket_timeout)
-        self._errors = redis_errors()
-        self._encode = encode
-        self._decode = decode
-        self.prefix = prefix
-        self._breaker = Breaker(
+        self._link = RedisLink(
+            url,
             logger,
             # No key or value in the text: keys carry member ids.
             "Shared cache unavailable (%s); lookups run uncached, retrying in %.0f s",
-            backoff_seconds,
+            socket_timeout=socket_timeout,
+            backoff_seconds=backoff_seconds,
         )
+        self._encode = encode
+        self._decode = decode
+        self.prefix = prefix
 
     @property
     def available(self) -> bool:
         """False while the breaker is open after a failure."""
-        return self._breaker.closed
+        return self._link.available
 
     def get(self, key: str) -> Any | None:
         """The stored value, or None when absent, expired, unreadable or Redis is down."""
@@ -140,9 +134,9 @@ class RedisCache:
         if not keys or not self.available:
             return {}
         try:
-            raw_values = self._redis.mget([self.prefix + key for key in keys])
-        except self._errors as exc:
-            self._breaker.trip(exc)
+            raw_values = self._link.redis.mget([self.prefix + key for key in keys])
+        except self._link.errors as exc:
+            self._link.failed(exc)
             return {}
         found: dict[str, Any] = {}
         unreadable = 0
@@ -166,21 +160,21 @@ class RedisCache:
         if not entries or not self.available:
             return
         try:
-            pipe = self._redis.pipeline(transaction=False)
+            pipe = self._link.redis.pipeline(transaction=False)
             for key, value, ttl in entries:
                 # Millisecond TTL so short test TTLs are honoured; Redis expires the key.
                 pipe.psetex(self.prefix + key, max(1, round(ttl * 1000)), self._encode(value))
             pipe.execute()
-        except self._errors as exc:
-            self._breaker.trip(exc)
+        except self._link.errors as exc:
+            self._link.failed(exc)
 
     def ping(self) -> bool:
         """Whether Redis answers now (ignores the breaker)."""
         try:
-            return bool(self._redis.ping())
-        except self._errors:
+            return bool(self._link.redis.ping())
+        except self._link.errors:
             return False
 
     def close(self) -> None:
         """Release the connection pool."""
-        self._redis.close()
+        self._link.redis.close()
