@@ -39,7 +39,7 @@ def parse_balance(body: Mapping[str, Any], raw: RawResponse) -> Balance:
     it (promised = delayed + trigger, total = main + promised); never a reason to drop the
     whole answer ([BAL-L]'s field table omits promisedPoints).
     """
-    fields = _Fields(body, raw)
+    fields = Fields(body, raw)
     breakup = fields.optional_obj("promisedPointsBreakup")
     figures = derive_figures(
         total=fields.optional_points("totalPoints"),
@@ -90,7 +90,7 @@ def parse_schedule(
     body: Mapping[str, Any], raw: RawResponse, cluster_tz: tzinfo
 ) -> PromisedSchedule:
     """Build a PromisedSchedule from a promisedPointsSchedule body."""
-    fields = _Fields(body, raw)
+    fields = Fields(body, raw)
     entries = tuple(
         _schedule_entry(item, cluster_tz) for item in fields.objects("promisedPointsScheduleList")
     )
@@ -135,7 +135,7 @@ def parse_programs(body: Any, raw: RawResponse) -> tuple[Program, ...]:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             malformed(raw, f"field '[{index}]' is not an object")
-        fields = _Fields(item, raw, f"[{index}]")
+        fields = Fields(item, raw, f"[{index}]")
         program_id = item.get("programId")
         if isinstance(program_id, str) and program_id.isdigit():
             program_id = int(program_id)
@@ -152,7 +152,7 @@ def parse_programs(body: Any, raw: RawResponse) -> tuple[Program, ...]:
     return tuple(programs)
 
 
-def _schedule_entry(item: _Fields, cluster_tz: tzinfo) -> ScheduleEntry:
+def _schedule_entry(item: Fields, cluster_tz: tzinfo) -> ScheduleEntry:
     return ScheduleEntry(
         points=item.points("points"),
         redeemable_from=item.redeemable_from(cluster_tz),
@@ -162,8 +162,9 @@ def _schedule_entry(item: _Fields, cluster_tz: tzinfo) -> ScheduleEntry:
     )
 
 
-class _Fields:
-    """Typed access to one JSON object, naming the field path in every complaint."""
+class Fields:
+    """Typed access to one JSON object, naming the field path in every complaint (a reader
+    of another API subclasses it for that API's own leniencies)."""
 
     def __init__(self, data: Mapping[str, Any], raw: RawResponse, path: str = "") -> None:
         self.data = data
@@ -216,16 +217,16 @@ class _Fields:
     def optional_points(self, key: str) -> Decimal | None:
         return None if self.data.get(key) is None else self.points(key)
 
-    def obj(self, key: str) -> _Fields:
+    def obj(self, key: str) -> Fields:
         value = self._required(key)
         if not isinstance(value, dict):
             self._wrong(key, "an object")
-        return _Fields(value, self.raw, self._name(key))
+        return type(self)(value, self.raw, self._name(key))
 
-    def optional_obj(self, key: str) -> _Fields | None:
+    def optional_obj(self, key: str) -> Fields | None:
         return None if self.data.get(key) is None else self.obj(key)
 
-    def objects(self, key: str) -> list[_Fields]:
+    def objects(self, key: str) -> list[Fields]:
         value = self.data.get(key)
         if value is None:
             return []
@@ -236,7 +237,7 @@ class _Fields:
             name = f"{self._name(key)}[{index}]"
             if not isinstance(item, dict):
                 malformed(self.raw, f"field '{name}' is not an object")
-            items.append(_Fields(item, self.raw, name))
+            items.append(type(self)(item, self.raw, name))
         return items
 
     def redeemable_from(self, cluster_tz: tzinfo) -> datetime:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
-from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
 
 from app.capillary import envelope
 from app.capillary.envelope import all_warnings, malformed
 from app.capillary.errors import MalformedResponse
-from app.capillary.parse import MAX_POINTS
+from app.capillary.parse import Fields
 from app.capillary.story_models import (
     ExpiryEntry,
     ExpirySchedule,
@@ -34,7 +33,6 @@ from app.capillary.transport import RawResponse
 LEDGER_INCOMPLETE = 11002
 LEDGER_EMPTY = 11003
 LEDGER_NOTES = frozenset({LEDGER_INCOMPLETE, LEDGER_EMPTY})
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _LEGACY_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -166,25 +164,9 @@ def _store_name(item: _Fields) -> str | None:
     return None
 
 
-class _Fields:
-    """Typed, lenient access to one JSON object, naming the field path in every complaint."""
-
-    def __init__(self, data: Mapping[str, Any], raw: RawResponse, path: str = "") -> None:
-        self.data = data
-        self.raw = raw
-        self.path = path
-
-    def _name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def _wrong(self, key: str, expected: str) -> NoReturn:
-        malformed(self.raw, f"field '{self._name(key)}' is not {expected}")
-
-    def _required(self, key: str) -> Any:
-        value = self.data.get(key)
-        if value is None:
-            malformed(self.raw, f"field '{self._name(key)}' is missing")
-        return value
+class _Fields(Fields):
+    """Fields, lenient as these APIs need: `id` for the member, digit strings as integers,
+    blank text as none, and dates in the ISO or the legacy field."""
 
     def member_id(self) -> int:
         """`id` (customer details, expiry schedule) or `entityId` (the other reads)."""
@@ -192,68 +174,14 @@ class _Fields:
         return self.integer(key)
 
     def integer(self, key: str) -> int:
-        value = self._required(key)
+        value = self.data.get(key)
         if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
             return int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._wrong(key, "an integer")
-        return value
-
-    def optional_integer(self, key: str) -> int | None:
-        return None if self.data.get(key) is None else self.integer(key)
-
-    def text(self, key: str) -> str:
-        value = self._required(key)
-        if not isinstance(value, str):
-            self._wrong(key, "a string")
-        return value
+        return super().integer(key)
 
     def optional_text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self._wrong(key, "a string")
-        return value.strip() or None
-
-    def points(self, key: str) -> Decimal:
-        value = self._required(key)
-        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            try:
-                value = Decimal(value.strip())
-            except InvalidOperation:
-                self._wrong(key, "a number")
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self._wrong(key, "a number")
-        number = Decimal(value)
-        if not number.is_finite() or abs(number) >= MAX_POINTS:
-            self._wrong(key, "a plausible points figure")
-        return number
-
-    def optional_points(self, key: str) -> Decimal | None:
-        return None if self.data.get(key) is None else self.points(key)
-
-    def optional_obj(self, key: str) -> _Fields | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self._wrong(key, "an object")
-        return _Fields(value, self.raw, self._name(key))
-
-    def objects(self, key: str) -> list[_Fields]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self._wrong(key, "a list")
-        items = []
-        for index, item in enumerate(value):
-            name = f"{self._name(key)}[{index}]"
-            if not isinstance(item, dict):
-                malformed(self.raw, f"field '{name}' is not an object")
-            items.append(_Fields(item, self.raw, name))
-        return items
+        value = super().optional_text(key)
+        return None if value is None else value.strip() or None
 
     def moment(self, iso_key: str, legacy_key: str, cluster_tz: tzinfo) -> datetime:
         found = self.optional_moment(iso_key, legacy_key, cluster_tz)
