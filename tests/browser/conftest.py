@@ -149,7 +149,10 @@ def new_context(browser, live_server: LiveServer, upstream: SandboxServer) -> It
         options.setdefault("viewport", LAPTOP)
         options.setdefault("base_url", live_server.url)
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        # Limits against a hang, not speed targets: a page of 480 dates over 7 upstream calls
+        # can take more than 10 s on a loaded 2-core machine under a faked calendar.
+        context.set_default_timeout(20_000)
+        context.set_default_navigation_timeout(30_000)
         contexts.append(context)
         return context
 
