@@ -4,9 +4,6 @@ lookup slots, or gets a quick "busy" page, so a hung upstream cannot hold every 
 The same page, with its own message and Retry-After, answers a lookup the upstream budget
 refused (app/lookup/budget/counts.py): no call went out, nothing about a member is shown.
 When the refusal is the staff member's own share, the words say it is theirs.
-
-A view may also carry a rate limit tighter than its page's (TIGHTER_LIMITS): a refresh
-skips the cache and costs every call of a lookup, so it is limited far below page views.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from typing import Any
 from flask import current_app, g, render_template
 
 from app import metrics
-from app.extensions import limiter
 from app.lookup.audited import OUTCOME_KEY
 from app.lookup.budget.counts import BudgetExhausted
 from app.lookup.fetching.slots import get_slots
@@ -31,9 +27,6 @@ logger = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 2
 # The metrics' name for each bounded view's page.
 PAGES = {"submit": "search", "member": "member", "refresh": "refresh", "history": "history"}
-# Views with a rate limit of their own, per staff member, on top of their page's: the
-# setting that holds it.
-TIGHTER_LIMITS = {"refresh": "REFRESH_RATE_LIMIT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +92,6 @@ def bounded(
         response.headers["Retry-After"] = str(turned_away.retry_after)
         return response
 
-    setting = TIGHTER_LIMITS.get(view.__name__)
-    if setting is not None:
-        # Registered under the view's own name (wraps keeps it), so Flask-Limiter checks it
-        # with the page's limit, once, before the view takes a lookup slot.
-        return limiter.limit(lambda: current_app.config[setting])(wrapped)
     return wrapped
 
 

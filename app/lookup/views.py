@@ -168,6 +168,11 @@ def _member_page_limit() -> str:
     return current_app.config["MEMBER_PAGE_RATE_LIMIT"]
 
 
+def _refresh_limit() -> str:
+    # A refresh skips the cache and costs every call of a lookup: limited far below page views.
+    return current_app.config["REFRESH_RATE_LIMIT"]
+
+
 def _known_type(identifier_type: object) -> str:
     return identifier_type if identifier_type in identifiers.IDENTIFIER_TYPES else "invalid"
 
@@ -239,6 +244,7 @@ def _link_params(member_id: int) -> tuple[LookupParams, InvalidParameters | None
 
 @bp.post("/members/<int:member_id>/refresh")
 @limiter.limit(_member_page_limit)
+@limiter.limit(_refresh_limit)
 @bounded
 def refresh(member_id: int) -> Response | tuple[str, int]:
     """Refetch the member's figures past the cache, then show the same deep link (PRG).
