@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from bench import harness
-from tests.conftest import normalize_spaces, sandbox_config
+from tests.conftest import normalize_spaces
+from tests.support.proxied import proxied_desk
 
 NAME = "jürgen.müller"
 
@@ -19,19 +19,8 @@ NAME = "jürgen.müller"
 @pytest.fixture(scope="module")
 def proxied(sandbox, tmp_path_factory) -> Iterator[str]:
     """gunicorn with gunicorn.conf.py in proxy mode, trusting loopback as the SSO proxy."""
-    tmp_path = tmp_path_factory.mktemp("proxied-names")
-    config = sandbox_config(sandbox)
-    env = harness.app_env(
-        tmp_path,
-        (sandbox.url, sandbox.username, sandbox.password),
-        config["CAPILLARY_PROGRAMS"],
-        FLASK_AUTH_MODE="proxy",
-        FLASK_AUTH_PROXY_TRUSTED="127.0.0.1",
-        FLASK_AUTH_PROXY_AGENT_GROUP="staff",
-    )
-    harness.prepare_database(env, [])
-    with harness.Processes() as procs:
-        yield harness.start_gunicorn(procs, env, harness.free_port(), workers=1, threads=2)
+    with proxied_desk(sandbox, tmp_path_factory.mktemp("proxied-names"), threads=2) as url:
+        yield url
 
 
 def test_a_utf8_user_name_through_gunicorn(proxied):

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.auth.proxy_headers import REPEATED_HEADER, mark_repeated
-from bench import harness
-from tests.conftest import sandbox_config
+from tests.support.proxied import proxied_desk
 
 NAMES = ("X-Forwarded-User", "X-Forwarded-Groups")
 
@@ -20,19 +19,10 @@ NAMES = ("X-Forwarded-User", "X-Forwarded-Groups")
 def proxied(sandbox, tmp_path_factory) -> Iterator[str]:
     """gunicorn with gunicorn.conf.py in proxy mode, trusting loopback as the SSO proxy."""
     tmp_path = tmp_path_factory.mktemp("proxied")
-    config = sandbox_config(sandbox)
-    env = harness.app_env(
-        tmp_path,
-        (sandbox.url, sandbox.username, sandbox.password),
-        config["CAPILLARY_PROGRAMS"],
-        FLASK_AUTH_MODE="proxy",
-        FLASK_AUTH_PROXY_TRUSTED="127.0.0.1",
-        FLASK_AUTH_PROXY_ADMIN_GROUP="pd-admins",
-        FLASK_AUTH_PROXY_AGENT_GROUP="staff",
-    )
-    harness.prepare_database(env, [])
-    with harness.Processes() as procs:
-        yield harness.start_gunicorn(procs, env, harness.free_port(), workers=1, threads=4)
+    with proxied_desk(
+        sandbox, tmp_path, threads=4, FLASK_AUTH_PROXY_ADMIN_GROUP="pd-admins"
+    ) as url:
+        yield url
 
 
 def _get(base: str, path: str, lines: list[tuple[str, str]]) -> int:
