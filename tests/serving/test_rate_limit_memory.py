@@ -95,7 +95,11 @@ def test_threads_counting_at_once_start_one_sweeper(storage, slow_sweepers):
 
     assert len(slow_sweepers) == 1
     assert slow_sweepers[0].is_alive()
-    assert sorted(counts) == list(range(1, THREADS + 1))
+    # Every count was made and answered; not that each thread saw a different figure: limits'
+    # MemoryStorage.incr reads the counter back after releasing its lock, so two threads can
+    # both be told 2 (seen once in CI). That race is the library's, and not what this tests.
+    assert len(counts) == THREADS
+    assert all(1 <= count <= THREADS for count in counts)
 
 
 def test_expired_counters_are_swept_and_the_idle_sweeper_stops(storage, monkeypatch):
