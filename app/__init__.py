@@ -13,7 +13,7 @@ import click
 from flask import Flask
 
 from app import clock as app_clock
-from app import config_rules
+from app import config_rules, templating
 from app.clock import Clock
 from app.config import Defaults
 
@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    # Every app this process builds reuses the templates the first one compiled.
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": templating.COMPILED}
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
