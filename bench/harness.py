@@ -155,24 +155,18 @@ def app_env(
 
 
 def prepare_database(env: Mapping[str, str], staff: list[str]) -> None:
-    """Migrate the database and create agent accounts through the real CLI."""
-    flask = [str(BIN / "flask"), "--app", "app"]
-    subprocess.run(  # noqa: S603
-        [*flask, "db", "upgrade"],
+    """Migrate the database and create agent accounts through the real CLI commands, all in
+    one process (bench/prepare_db.py)."""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bench.prepare_db", *staff],
         env=dict(env),
         cwd=ROOT,
-        check=True,
+        input=(STAFF_PASSWORD + "\n").encode(),
+        check=False,
         capture_output=True,
     )
-    for name in staff:
-        subprocess.run(  # noqa: S603
-            [*flask, "users", "add", name, "--role", "agent"],
-            env=dict(env),
-            cwd=ROOT,
-            input=(STAFF_PASSWORD + "\n").encode(),
-            check=True,
-            capture_output=True,
-        )
+    if done.returncode != 0:
+        raise RuntimeError(f"preparing the database failed:\n{done.stderr.decode()}")
 
 
 def start_gunicorn(
