@@ -43,12 +43,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.lookup_bench
 
 ## Set up and run the whole test suite, over TEST_WORKERS pytest-xdist workers (default: one
-## per core; TEST_WORKERS=0 runs it in this one process).
+## per core; TEST_WORKERS=0 runs it in this one process). Bytecode is written even where
+## PYTHONDONTWRITEBYTECODE is set: otherwise every worker, and every server or command a test
+## starts, compiles the app and the tests (and pytest rewrites their asserts) from source again.
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## The suite at moments where calendars turn (needs Debian's faketime): see .ci/anyday.
 test-anyday: $(STAMP)
