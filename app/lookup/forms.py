@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.form import BaseForm
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
@@ -17,8 +17,6 @@ from app.lookup import detect, identifiers
 from app.lookup.fetching.scope import (
     ALL,
     DEFAULT,
-    InvalidParameters,
-    LookupParams,
     latest_end_date,
 )
 
@@ -28,10 +26,59 @@ SECOND_CHOICES = [SelectChoice("", "None")] + [
     choice for choice in KIND_CHOICES if choice.value != identifiers.CUSTOMER_ID
 ]
 DATE_FORMAT = "%Y-%m-%d"
-_DATE_SHAPED = re.compile(r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}")
 # A text box, not the browser's date picker: the picker shows the browser's own format
 # (mm/dd/yyyy in an en-US Chromium), which no hint on the page can promise.
 DATE_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+
+
+def identifier_field() -> StringField:
+    """The identifier box, as the lookup form and the member page's next-caller box have it."""
+    return StringField(
+        "Identifier", validators=[InputRequired("Enter an identifier."), Length(max=300)]
+    )
+
+
+def program_field() -> SelectField:
+    """The program choice; its choices are set per form (program_choices)."""
+    return SelectField("Program")
+
+
+def date_field(label: str) -> DateField:
+    """An optional date typed as YYYY-MM-DD."""
+    return DateField(
+        label, validators=[Optional()], format=DATE_FORMAT, widget=TextInput(), render_kw=DATE_INPUT
+    )
+
+
+def reason_field() -> SelectField:
+    """Asked only when LOOKUP_REASONS lists reasons (set_programs_and_reasons removes it
+    otherwise)."""
+    return SelectField("Reason for this lookup", choices=[], validate_choice=False)
+
+
+def set_program_choices(
+    form: BaseForm, programs: Mapping[int, str], default_program: int | None
+) -> None:
+    """The configured programs (the org's default first when none is configured, then all
+    programs); the form starts on the default unless it has a value already."""
+    choices = [SelectChoice(str(pid), f"{name} ({pid})") for pid, name in programs.items()]
+    if default_program is None:
+        choices.insert(0, SelectChoice(DEFAULT, "Default program"))
+    choices.append(SelectChoice(ALL, "All programs"))
+    form.program.choices = choices
+    if not form.program.data:
+        form.program.data = DEFAULT if default_program is None else str(default_program)
+
+
+def set_reason_choices(form: BaseForm) -> None:
+    """The reasons LOOKUP_REASONS lists, or no reason field at all when it lists none."""
+    reasons = current_app.config.get("LOOKUP_REASONS") or []
+    if reasons:
+        form.reason.choices = [SelectChoice("", "Choose a reason")] + [
+            SelectChoice(r, r) for r in reasons
+        ]
+    else:
+        del form.reason
 
 
 class LookupForm(FlaskForm):
@@ -40,32 +87,17 @@ class LookupForm(FlaskForm):
     identifier_type = SelectField(
         "Identifier type", choices=IDENTIFIER_CHOICES, default=detect.AUTO
     )
-    identifier = StringField(
-        "Identifier", validators=[InputRequired("Enter an identifier."), Length(max=300)]
-    )
+    identifier = identifier_field()
     second_identifier_type = SelectField(
         "Second identifier type (dual eligibility)", choices=SECOND_CHOICES, default=""
     )
     # No Optional(): it would stop validation of an empty value, and an empty value with a
     # second type chosen must be an error, not a silent single-identifier lookup.
     second_identifier = StringField("Second identifier", validators=[Length(max=300)])
-    program = SelectField("Program")
-    start_date = DateField(
-        "Promised points from",
-        validators=[Optional()],
-        format=DATE_FORMAT,
-        widget=TextInput(),
-        render_kw=DATE_INPUT,
-    )
-    end_date = DateField(
-        "Promised points until",
-        validators=[Optional()],
-        format=DATE_FORMAT,
-        widget=TextInput(),
-        render_kw=DATE_INPUT,
-    )
-    # Asked only when LOOKUP_REASONS lists reasons (removed in __init__ otherwise).
-    reason = SelectField("Reason for this lookup", choices=[], validate_choice=False)
+    program = program_field()
+    start_date = date_field("Promised points from")
+    end_date = date_field("Promised points until")
+    reason = reason_field()
     submit = SubmitField("Look up")
 
     def __init__(
@@ -77,22 +109,10 @@ class LookupForm(FlaskForm):
     ) -> None:
         super().__init__(**kwargs)
         self.country_code = country_code
-        choices = [SelectChoice(str(pid), f"{name} ({pid})") for pid, name in programs.items()]
-        if default_program is None:
-            choices.insert(0, SelectChoice(DEFAULT, "Default program"))
-        choices.append(SelectChoice(ALL, "All programs"))
-        self.program.choices = choices
-        if not self.program.data:
-            self.program.data = DEFAULT if default_program is None else str(default_program)
+        set_program_choices(self, programs, default_program)
         self.candidates: tuple[detect.Candidate, ...] = ()
         self.cleaned_second: str | None = None
-        reasons = current_app.config.get("LOOKUP_REASONS") or []
-        if reasons:
-            self.reason.choices = [SelectChoice("", "Choose a reason")] + [
-                SelectChoice(r, r) for r in reasons
-            ]
-        else:
-            del self.reason
+        set_reason_choices(self)
 
     def chosen_reason(self) -> str | None:
         """The reason given for the lookup; None when the desk asks for none."""
@@ -152,19 +172,3 @@ class LookupForm(FlaskForm):
             raise ValidationError("The end date must be on or after the start date.")
         if end > latest_end_date(today()):
             raise ValidationError("The end date must be within 100 years from today.")
-
-    def show_view(self, params: LookupParams) -> None:
-        """Pre-set the program and date pickers to the member page's current view."""
-        self.program.data = str(params.program)
-        self.start_date.data = params.start_date
-        self.end_date.data = params.end_date
-
-    def show_link_date_error(self, error: InvalidParameters, link: Mapping[str, str]) -> None:
-        """A bad date of a deep link, shown on this form's own date field, value as typed."""
-        field = self.start_date if error.field == "start" else self.end_date
-        field.errors = [*field.errors, str(error)]
-        # A date-shaped text goes back in its box to be corrected where it was typed; anything
-        # else came from a link nobody here typed, and is not repeated on the page.
-        for box, key in ((self.start_date, "from"), (self.end_date, "to")):
-            raw = link.get(key, "")
-            box.raw_data = [raw if _DATE_SHAPED.fullmatch(raw) else ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TypeVar
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -24,6 +25,7 @@ from app.lookup.failures import FormFailure, explain_failure, out_of_time
 from app.lookup.fetching.outcome import MemberData
 from app.lookup.fetching.scope import VIEW_FORM_DATES, InvalidParameters, LookupParams
 from app.lookup.forms import LookupForm
+from app.lookup.member_forms import NextCallerForm, ViewForm
 from app.lookup.page.model import MemberPage, build_page
 from app.lookup.page.summary import ticket_summary
 from app.lookup.recent import RecentItem, last_program, recent_for
@@ -37,6 +39,8 @@ CALLS_HEADER = "X-Upstream-Calls"
 logger = logging.getLogger(__name__)
 # The page saying what is wrong with a deep link, and its status.
 BadLink = tuple[str, int]
+# A form with a program choice: the lookup form, or the member page's next-caller box.
+F = TypeVar("F", LookupForm, NextCallerForm)
 
 
 def _reported(result: AuditedLookup) -> AuditedLookup:
@@ -102,14 +106,11 @@ def _recent() -> list[RecentItem]:
     return recent_for(staff.username, current_app.config["CAPILLARY_PROGRAMS"])
 
 
-def _start_program(form: LookupForm) -> LookupForm:
-    """Start the program on the staff member's last choice, else LOOKUP_DEFAULT_PROGRAM."""
-    staff = current_staff()
+def _start_program(form: F, last: str | None) -> F:
+    """Start the program on the staff member's last choice (the program scope of their last
+    lookup), else LOOKUP_DEFAULT_PROGRAM."""
     offered = {str(choice.value) for choice in form.program.choices}
-    for choice in (
-        last_program(staff.username) if staff is not None else None,
-        current_app.config["LOOKUP_DEFAULT_PROGRAM"],
-    ):
+    for choice in (last, current_app.config["LOOKUP_DEFAULT_PROGRAM"]):
         if choice in offered:
             form.program.data = choice
             break
@@ -135,7 +136,8 @@ def search() -> tuple[str, int]:
     staff = current_staff()
     kept = resume.take("lookup.submit", staff.username) if staff is not None else None
     if kept is None:
-        return _render_search(_start_program(_form()))
+        last = last_program(staff.username) if staff is not None else None
+        return _render_search(_start_program(_form(), last))
     form = _form(formdata=None, data=_kept_data(kept))
     return _render_search(form, notice="lookup/_resumed_notice.html")
 
@@ -371,8 +373,9 @@ def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
     """The member page, with a deep link's bad date shown on its own date fields."""
     page = _page(data)
     looked_up = remembered.looked_up(page.member_id)
-    view_form = _form(formdata=None, meta={"csrf": False})
-    view_form.show_view(data.params)
+    config = current_app.config
+    programs, default_program = config["CAPILLARY_PROGRAMS"], config["CAPILLARY_DEFAULT_PROGRAM"]
+    view_form = ViewForm(programs, default_program, data.params)
     if date_error is not None:
         view_form.show_link_date_error(date_error, request.args)
     return render_template(
@@ -383,16 +386,12 @@ def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
         summary=ticket_summary(page, looked_up),
         view_form=view_form,
         date_error=date_error is not None,
-        next_form=_next_caller_form(),
+        # Its program starts on this page's: the page's lookup is the staff member's last
+        # (its record was just written, by this page or by the lookup that redirected here).
+        next_form=_start_program(
+            NextCallerForm(programs, default_program, None), data.params.audit_scope
+        ),
     )
-
-
-def _next_caller_form() -> LookupForm:
-    """The member page's search box for the next caller: the lookup form, its own ids."""
-    form = _start_program(_form(formdata=None))
-    for item in form:
-        item.id = f"next-{item.id}"
-    return form
 
 
 def _staff_name() -> str:
