@@ -303,7 +303,10 @@ def member(member_id: int) -> Response | tuple[str, int] | str:
         # A link, a bookmark or a colleague's deep link: nothing is fetched (or shown) until
         # the staff member says why, and the reason is then recorded with the lookup.
         return _reason_prompt(member_id, params)
-    receipt = session.pop(JUST_RECORDED_KEY, None)
+    # Read, not removed: the receipt is used up on the server (receipts.redeem deletes it), so
+    # the cookie keeps a dead token until the next lookup replaces it, and the page sends no
+    # new session cookie (a signature, and a Set-Cookie the browser parses, per lookup).
+    receipt = session.get(JUST_RECORDED_KEY)
     result = _look_up_by_id(
         member_id, params, record=not receipts.redeem(receipt, _staff_name(), member_id, params)
     )

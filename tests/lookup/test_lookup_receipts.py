@@ -170,3 +170,16 @@ def test_a_receipt_that_cannot_be_written_leaves_the_record_written_alone(app, c
     # No receipt to redeem: the page is shown with a record of its own.
     assert client.get(response.location).status_code == 200
     assert _count(app) == 2
+
+
+def test_the_page_a_lookup_redirects_to_leaves_the_session_cookie_as_it_is(app, client, upstream):
+    assert client.get("/").status_code == 200  # the lookup form: its CSRF token is in the session
+    response = _look_up(client)
+    page = client.get(response.location)
+    assert page.status_code == 200 and _count(app) == 1
+    # The receipt is used up on the server: the cookie need not change, so none is sent.
+    assert "Set-Cookie" not in page.headers
+    # Its dead token covers nothing: a reload, and another scope, each write their record.
+    assert client.get(response.location).status_code == 200
+    assert client.get(f"{MEMBER}?program=1933").status_code == 200
+    assert _count(app) == 3
