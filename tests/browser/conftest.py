@@ -101,7 +101,7 @@ def live_server(
     # The tests import this file as tests.browser.conftest, pytest as a conftest of its own:
     # sign_in() reads the app from the former.
     importlib.import_module("tests.browser.conftest")._LIVE["app"] = app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _whole_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
@@ -110,6 +110,26 @@ def live_server(
     server.server_close()
     with app.app_context():
         db.engine.dispose()
+
+
+def _whole_bodies(app: Flask) -> Callable:
+    """The app with each response body read whole, and closed, before it is sent.
+
+    Werkzeug's development server closes a response (a static file's, say) only after
+    draining the request socket, and when the browser has reset the connection by then
+    (a page left while its script loads), the close is skipped: the open file is found
+    later by the garbage collector, in whatever test runs then, as an unraisable warning.
+    """
+
+    def served(environ: dict, start_response: Callable) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return served
 
 
 @pytest.fixture(scope="session")
