@@ -36,6 +36,7 @@ def search(page, value: str, kind: str | None = None) -> None:
 
 def assert_above_the_fold(page, selector: str) -> None:
     """The element's whole box is inside the first screen, without scrolling."""
+    page.wait_for_load_state("load")  # its stylesheet in, when a click brought it
     box = page.locator(selector).bounding_box()
     height = page.viewport_size["height"]
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (

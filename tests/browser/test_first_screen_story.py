@@ -25,6 +25,7 @@ def long_date(days_ahead: int) -> str:
 
 def assert_above_the_fold(page, selector: str) -> None:
     """The element's whole box is inside the first screen, without scrolling."""
+    page.wait_for_load_state("load")  # its stylesheet in, when a click brought it
     box = page.locator(selector).bounding_box()
     height = page.viewport_size["height"]
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (

@@ -15,6 +15,7 @@ SIZES = {"tablet-768x1024": TABLET, "laptop-1366x768": LAPTOP}
 
 def assert_no_sideways_scroll(page) -> None:
     """The page itself never scrolls sideways; wide tables scroll inside their own region."""
+    page.wait_for_load_state("load")  # its stylesheet in, when a click brought it
     scroll_width, inner_width = page.evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]"
     )

@@ -29,11 +29,27 @@ def long_admin(live_server) -> str:
     return name
 
 
+# The innermost elements that reach past the screen's right edge, to say what widened a page.
+WIDEST = """width => [...document.querySelectorAll("main *")]
+  .filter(e => e.getBoundingClientRect().right > width
+    && ![...e.children].some(c => c.getBoundingClientRect().right > width))
+  .slice(0, 5)
+  .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`
+    + ` ${Math.round(e.getBoundingClientRect().right)}px: ${e.textContent.trim().slice(0, 80)}`)"""
+
+
+def _widest(page) -> list[str]:
+    return page.evaluate(WIDEST, page.viewport_size["width"])
+
+
 def assert_fits(page, path: str) -> None:
     """Nothing wider than the screen: no sideways scroll, every nav link inside the width."""
+    # A page reached by a click may still be fetching its stylesheet: measured unstyled, a
+    # 64-character name in a table cell is hundreds of pixels wide (seen once under load).
+    page.wait_for_load_state("load")
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{path} is {scroll}px wide in a {width}px screen"
+    assert scroll <= width, f"{path} is {scroll}px wide in a {width}px screen: {_widest(page)}"
     for link in page.locator(".site-nav a, .site-nav button").all():
         box = link.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
