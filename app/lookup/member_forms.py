@@ -57,10 +57,8 @@ class NextCallerForm(FlaskForm):
     program = program_field()
     reason = reason_field()
 
-    def __init__(
-        self, programs: Mapping[int, str], default_program: int | None, program: str | None
-    ) -> None:
-        super().__init__(formdata=None, program=program)
+    def __init__(self, programs: Mapping[int, str], default_program: int | None) -> None:
+        super().__init__(formdata=None)
         set_program_choices(self, programs, default_program)
         set_reason_choices(self)
         for item in self:

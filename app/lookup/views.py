@@ -392,7 +392,7 @@ def _member_html(data: MemberData, date_error: InvalidParameters | None) -> str:
         # Its program starts on this page's: the page's lookup is the staff member's last
         # (its record was just written, by this page or by the lookup that redirected here).
         next_form=_start_program(
-            NextCallerForm(programs, default_program, None), data.params.audit_scope
+            NextCallerForm(programs, default_program), data.params.audit_scope
         ),
     )
 
